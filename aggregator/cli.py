@@ -1,0 +1,161 @@
+"""The ``aggregator`` command line: a veneer over :mod:`aggregator.queries`
+and the bundled demo site.
+
+Commands: ``recent``, ``related``, ``demo``, ``serve-demo``. Run
+``aggregator COMMAND --help`` for each one's options and an example.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+
+from aggregator.archive import ArchiveError, open_archive
+from aggregator.queries import ArticleNotFound, recent, related
+
+DB_OPTION = click.option(
+    "--db",
+    "db_path",
+    default="news.sqlite",
+    show_default=True,
+    type=click.Path(dir_okay=False),
+    help="The archive file written by a crawl (ARCHIVE_PATH).",
+)
+
+
+def _open(db_path: str):
+    try:
+        return open_archive(db_path, create=False)
+    except ArchiveError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def _print_rows(rows: list[dict[str, Any]], as_json: bool, extra: tuple[str, ...] = ()) -> None:
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    if not rows:
+        click.echo("(no articles)")
+        return
+    for row in rows:
+        date = (row.get("date_published") or "-")[:16]
+        section = row.get("section_path") or "-"
+        prefix = "".join(f"{row[key]:>6}  " for key in extra)
+        click.echo(f"{prefix}{date:<16}  {section:<32.32}  {row.get('headline') or '(no headline)'}")
+        click.echo(f"{' ' * len(prefix)}{'':<16}  {row.get('canonical_url')}")
+
+
+@click.group()
+@click.version_option(package_name="news-aggregator-crawler")
+def cli() -> None:
+    """Query the news archive, and run the bundled demo."""
+
+
+@cli.command("recent")
+@DB_OPTION
+@click.option("--section", help='A section path, e.g. "World News" or "World News/Asia"; subsections included.')
+@click.option("--site", help="Only this site (host name).")
+@click.option("--limit", default=10, show_default=True, type=click.IntRange(min=1))
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
+def recent_command(db_path: str, section: str | None, site: str | None, limit: int, as_json: bool) -> None:
+    """List the newest articles by datePublished (undated last).
+
+    Example:
+
+        aggregator recent --db news.sqlite --section "World News" --limit 5
+    """
+    rows = recent(_open(db_path), section=section, site=site, limit=limit)
+    _print_rows(rows, as_json)
+
+
+@cli.command("related")
+@click.argument("url")
+@DB_OPTION
+@click.option("--limit", default=5, show_default=True, type=click.IntRange(min=1))
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
+def related_command(url: str, db_path: str, limit: int, as_json: bool) -> None:
+    """List articles related to the archived article at URL, best first.
+
+    The score adds full-text similarity (BM25, best = 1.0), 1.0 for the same
+    top-level section and 0.5 for the same full section path.
+
+    Example:
+
+        aggregator related https://news.example.com/2025/02/19/summit-ends/ --db news.sqlite
+    """
+    try:
+        rows = related(_open(db_path), url, limit=limit)
+    except ArticleNotFound as exc:
+        raise click.ClickException(str(exc)) from exc
+    _print_rows(rows, as_json, extra=("score",))
+
+
+@cli.command("serve-demo")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--articles", default=72, show_default=True, type=click.IntRange(min=1))
+def serve_demo_command(port: int, articles: int) -> None:
+    """Serve the bundled demo news site on 127.0.0.1 until interrupted.
+
+    Example:
+
+        aggregator serve-demo --port 8000
+    """
+    from aggregator.demo_site import DemoServer, build_demo_site
+
+    with DemoServer(build_demo_site(articles), port=port) as server:
+        click.echo(f"Demo site at {server.base_url}/ (Ctrl-C to stop)")
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            pass
+
+
+@cli.command("demo")
+@DB_OPTION
+@click.option("--articles", default=72, show_default=True, type=click.IntRange(min=1))
+def demo_command(db_path: str, articles: int) -> None:
+    """Serve the demo site, crawl it into the archive, print recent and related.
+
+    The crawl is ``scrapy crawl news`` with the demo site's time zone; the
+    archive is replaced if it exists.
+
+    Example:
+
+        aggregator demo --db demo.sqlite
+    """
+    from aggregator.demo_site import DemoServer, build_demo_site
+
+    path = Path(db_path).resolve()
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    site = build_demo_site(articles)
+    with DemoServer(site) as server:
+        click.echo(f"Serving the demo site at {server.base_url}/ and crawling it into {path} …")
+        env = {**os.environ, "SCRAPY_SETTINGS_MODULE": "aggregator.settings"}
+        command = [
+            sys.executable, "-m", "scrapy", "crawl", "news",
+            "-a", f"url={server.base_url}/",
+            "-s", f"ARCHIVE_PATH={path}",
+            "-s", f"SITE_TIMEZONE={site.timezone}",
+            "-s", "LOG_LEVEL=WARNING",
+        ]
+        result = subprocess.run(command, env=env)
+    if result.returncode != 0:
+        raise click.ClickException(f"the crawl failed (exit status {result.returncode})")
+    db = _open(str(path))
+    count = db["articles"].count
+    click.echo(f"\nArchived {count} articles in {path}\n\nRecent:")
+    rows = recent(db, limit=5)
+    _print_rows(rows, False)
+    if rows:
+        click.echo(f"\nRelated to: {rows[0]['headline']}")
+        _print_rows(related(db, rows[0]["canonical_url"], limit=3), False, extra=("score",))
+

@@ -1,0 +1,211 @@
+"""Date normalization: a raw date string from a page to ISO 8601 UTC.
+
+``normalize_date(raw, timezone=..., languages=..., fetched_at=...)`` returns a
+:class:`NormalizedDate` or None. ISO 8601 strings and Unix timestamps take a
+fast path; everything else goes through dateparser with the site's languages
+(dateparser with no ``languages`` tries all of them and is far slower),
+relative dates ("2 hours ago", "Yesterday") anchored at the fetch time in the
+site's time zone.
+
+Time zone, in order: an offset or zone name in the value; else the site's
+time zone (IANA name); else UTC, reported as ``timezone_source="default"``.
+
+This module imports nothing from Scrapy.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone as dt_timezone
+from typing import Optional, Sequence
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import dateparser
+
+EARLIEST_YEAR = 1990
+"""Dates before this year are not publication dates of web news."""
+
+_ISO = re.compile(
+    r"^\s*(\d{4})-(\d{2})-(\d{2})"
+    r"(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,]\d+)?)?)?"
+    r"\s*(Z|[+-]\d{2}:?\d{2})?\s*$",
+    re.I,
+)
+_TIMESTAMP = re.compile(r"^\s*(\d{10})(\d{3})?\s*$")
+_HAS_SECONDS = re.compile(r"\d:\d\d:\d\d")
+_TRAILING_ABBREVIATION = re.compile(r"\s(?!AM\b|PM\b)([A-Z]{2,5})\s*$")
+
+
+class InvalidTimezone(ValueError):
+    """The configured site time zone is not an IANA time zone name."""
+
+
+@dataclass(frozen=True)
+class NormalizedDate:
+    """One normalized date.
+
+    ``utc``: ISO 8601 in UTC with ``Z`` (``2025-02-19T02:30:00Z``), or the
+    bare date (``2025-02-19``) when ``precision`` is ``day``.
+    ``local``: the same instant with the offset it was given in (or the
+    site's), or the bare date. ``precision``: ``day``, ``minute`` or
+    ``second``. ``timezone_source``: ``value`` (offset in the raw string),
+    ``site`` (configured time zone), ``default`` (UTC assumed) or ``none``
+    (a day needs no zone).
+    """
+
+    utc: str
+    local: str
+    precision: str
+    timezone_source: str
+
+
+def get_timezone(name: Optional[str]):
+    """The ``ZoneInfo`` of an IANA name, or None for no name.
+
+    :raises InvalidTimezone: for an unknown name.
+    """
+    if not name:
+        return None
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise InvalidTimezone(f"unknown time zone {name!r}: use an IANA name such as 'Europe/Berlin'") from exc
+
+
+def language_codes(value: Optional[str]) -> Optional[list[str]]:
+    """dateparser language codes from a BCP 47 tag (``en-US`` → ``["en"]``)."""
+    if not value:
+        return None
+    code = value.strip().replace("_", "-").split("-")[0].lower()
+    return [code] if code.isalpha() and 2 <= len(code) <= 3 else None
+
+
+def _format(moment: datetime, precision: str) -> tuple[str, str]:
+    fmt = "%Y-%m-%dT%H:%M:%S"
+    utc = moment.astimezone(dt_timezone.utc).strftime(fmt) + "Z"
+    return utc, moment.isoformat(timespec="seconds")
+
+
+def _plausible(moment: date, fetched_at: Optional[datetime]) -> bool:
+    if moment.year < EARLIEST_YEAR:
+        return False
+    if fetched_at is not None:
+        limit = fetched_at + timedelta(days=1)
+        value = moment if isinstance(moment, datetime) else datetime(moment.year, moment.month, moment.day, tzinfo=dt_timezone.utc)
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=dt_timezone.utc)
+        if value > limit:
+            return False
+    return True
+
+
+def normalize_date(
+    raw: Optional[str],
+    *,
+    timezone: Optional[str] = None,
+    languages: Optional[Sequence[str]] = None,
+    fetched_at: Optional[datetime] = None,
+) -> Optional[NormalizedDate]:
+    """Normalize one raw date.
+
+    :param raw: the value as found on the page, e.g. ``"February 19, 2025"``,
+        ``"2025-02-19T10:30:00+08:00"``, ``"2 hours ago"``, ``"1739932200"``.
+    :param timezone: the site's IANA time zone, for values without an offset.
+    :param languages: dateparser language codes, e.g. ``["de"]``.
+    :param fetched_at: aware datetime of the fetch: the anchor of relative
+        dates and the upper bound (one day later) of plausible dates.
+    :returns: a :class:`NormalizedDate`, or None when the value cannot be
+        parsed or is implausible (before 1990, or more than a day after the
+        fetch).
+    :raises InvalidTimezone: when ``timezone`` is not an IANA name.
+    """
+    if not raw or not raw.strip():
+        return None
+    zone = get_timezone(timezone)
+    result = _fast_path(raw, zone)
+    if result is None:
+        result = _dateparser_path(raw, zone, languages, fetched_at)
+    if result is None:
+        return None
+    moment, precision, source = result
+    if not _plausible(moment, fetched_at):
+        return None
+    if precision == "day":
+        day = moment.date().isoformat() if isinstance(moment, datetime) else moment.isoformat()
+        return NormalizedDate(day, day, "day", "none")
+    utc, local = _format(moment, precision)
+    return NormalizedDate(utc, local, precision, source)
+
+
+def _localize(naive: datetime, zone) -> tuple[datetime, str]:
+    if zone is not None:
+        return naive.replace(tzinfo=zone), "site"
+    return naive.replace(tzinfo=dt_timezone.utc), "default"
+
+
+def _fast_path(raw: str, zone) -> Optional[tuple[date, str, str]]:
+    match = _TIMESTAMP.match(raw)
+    if match:
+        moment = datetime.fromtimestamp(int(match.group(1)), tz=dt_timezone.utc)
+        return moment, "second", "value"
+    match = _ISO.match(raw)
+    if not match:
+        return None
+    year, month, day, hour, minute, second, offset = match.groups()
+    try:
+        if hour is None:
+            return date(int(year), int(month), int(day)), "day", "none"
+        moment = datetime(int(year), int(month), int(day), int(hour), int(minute), int(second or 0))
+    except ValueError:
+        return None
+    precision = "second" if second is not None else "minute"
+    if offset:
+        if offset.upper() == "Z":
+            tz = dt_timezone.utc
+        else:
+            sign = -1 if offset[0] == "-" else 1
+            digits = offset[1:].replace(":", "")
+            tz = dt_timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:])))
+        return moment.replace(tzinfo=tz), precision, "value"
+    moment, source = _localize(moment, zone)
+    return moment, precision, source
+
+
+def _dateparser_path(raw, zone, languages, fetched_at) -> Optional[tuple[date, str, str]]:
+    raw = raw.strip()[:200]
+    settings = {"PREFER_DATES_FROM": "past", "RETURN_TIME_AS_PERIOD": True}
+    if fetched_at is not None:
+        settings["RELATIVE_BASE"] = fetched_at.astimezone(zone or dt_timezone.utc).replace(tzinfo=None)
+    site_abbreviation = False
+    match = _TRAILING_ABBREVIATION.search(raw)
+    if match and zone is not None:
+        # "09:45 IST" on a site in Asia/Kolkata: an abbreviation that names the
+        # site's own zone is read in that zone (abbreviations are ambiguous).
+        raw, site_abbreviation = raw[: match.start()].strip(), match.group(1)
+    try:
+        parser = dateparser.date.DateDataParser(languages=list(languages) if languages else None, settings=settings)
+    except ValueError:  # a language dateparser does not know
+        parser = dateparser.date.DateDataParser(settings=settings)
+    try:
+        data = parser.get_date_data(raw)
+    except Exception:  # dateparser raises many kinds of errors on odd strings
+        return None
+    moment = data.date_obj
+    if moment is None:
+        return None
+    period = data.period or "day"
+    if period in ("month", "year", "week"):
+        return None
+    if period == "day":
+        return moment.date(), "day", "none"
+    precision = "second" if _HAS_SECONDS.search(raw) else "minute"
+    if site_abbreviation:
+        local = moment.replace(tzinfo=zone)
+        if local.tzname() == site_abbreviation:
+            return local, precision, "value"
+        return _dateparser_path(f"{raw} {site_abbreviation}", None, languages, fetched_at)
+    if moment.tzinfo is not None:
+        return moment, precision, "value"
+    moment, source = _localize(moment, zone)
+    return moment, precision, source

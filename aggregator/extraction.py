@@ -1,0 +1,705 @@
+"""Article extraction: one fetched page in, the article's raw fields out.
+
+``extract_article(url, body, headers)`` decodes the page (w3lib's rules: BOM,
+then the HTTP header, then ``<meta charset>``), parses it once with lxml, and
+reads each field in order of trust:
+
+1. structured data (JSON-LD including ``@graph``, microdata, OpenGraph and
+   ``article:*`` meta) through extruct;
+2. visible markup outside the page's chrome: the first ``<h1>``,
+   ``<time datetime>``, bylines, breadcrumbs, ``rel="category tag"`` and
+   ``rel="tag"`` links, the reading-time label;
+3. the main text with trafilatura.
+
+"Chrome" is everything that is not the article itself: ``nav``, ``aside``,
+``footer``, forms, ARIA navigation/complementary/contentinfo regions, site
+headers outside ``<article>``/``<main>``, and elements whose class or id names
+a sidebar, widget, menu, related/recent/trending/popular list, comments,
+share bar, ticker, login or pop-up. Nothing in the chrome becomes the
+article's headline, date, byline or reading time.
+
+The module imports nothing from Scrapy: it works on saved pages.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import logging
+import re
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Mapping, Optional
+from urllib.parse import urljoin, urlsplit
+
+import lxml.html
+import trafilatura
+from extruct.jsonld import JsonLdExtractor
+from extruct.opengraph import OpenGraphExtractor
+from extruct.w3cmicrodata import MicrodataExtractor
+from lxml import etree
+from w3lib.encoding import html_to_unicode
+
+logger = logging.getLogger(__name__)
+
+ARTICLE_TYPES = frozenset(
+    {
+        "Article",
+        "NewsArticle",
+        "BlogPosting",
+        "ReportageNewsArticle",
+        "AnalysisNewsArticle",
+        "OpinionNewsArticle",
+        "ReviewNewsArticle",
+        "BackgroundNewsArticle",
+        "AskPublicNewsArticle",
+        "LiveBlogPosting",
+        "SatiricalArticle",
+        "Report",
+        "TechArticle",
+    }
+)
+LISTING_TYPES = frozenset({"CollectionPage", "SearchResultsPage", "ProfilePage", "ItemList"})
+
+_CHROME_TAGS = frozenset({"nav", "aside", "footer", "form", "dialog", "menu"})
+_CHROME_ROLES = frozenset({"navigation", "complementary", "contentinfo", "dialog", "search"})
+_CHROME_WORDS = re.compile(
+    r"sidebar|widget|menu|navbar|navigation|related|recent|trending|popular|"
+    r"most-?read|comment|share|sharing|social|ticker|login|signin|sign-in|modal|"
+    r"popup|pop-up|newsletter|subscribe|cookie|footer|advert|promo|"
+    r"next-post|prev-post|previous-post|post-navigation",
+    re.I,
+)
+_READING_LABEL = re.compile(
+    r"reading\s+time|read\s+time|min(?:ute)?s?\.?\s+read|lesezeit|lesedauer|"
+    r"temps\s+de\s+lecture|tiempo\s+de\s+lectura|tempo\s+di\s+lettura|"
+    r"tempo\s+de\s+leitura|leestijd",
+    re.I,
+)
+_DATE_CLASS = re.compile(r"date|time|publish|posted|meta", re.I)
+_UPDATED = re.compile(
+    r"\b(updated?|modified|last\s+modified|aktualisiert|actualizado|mis\s+à\s+jour|aggiornato)\b",
+    re.I,
+)
+_PUBLISHED_PREFIX = re.compile(
+    r"^\s*(published|posted|publication|date|on|veröffentlicht|publicado|publié\s+le|publié)\s*(on|:)?\s*:?\s*",
+    re.I,
+)
+_URL_DATE = re.compile(r"/((?:19|20)\d{2})/(0?[1-9]|1[0-2])/(0?[1-9]|[12]\d|3[01])(?=/|$|[-_.])")
+_BYLINE_PREFIX = re.compile(r"^\s*(by|von|par|por|di|door|av|af)\s+", re.I)
+_BREADCRUMB_SEPARATORS = {">", "›", "»", "/", "|", "→", "·", "-", "–", "—", "::", "»»", "≫", ">>"}
+_SPACE = re.compile(r"\s+")
+_PUBLISHED_META = (
+    "article:published_time",
+    "og:article:published_time",
+    "datepublished",
+    "pubdate",
+    "publishdate",
+    "publish-date",
+    "publish_date",
+    "date",
+    "dc.date",
+    "dc.date.issued",
+    "dc.date.created",
+    "dcterms.created",
+    "dcterms.date",
+    "dcterms.issued",
+    "sailthru.date",
+    "parsely-pub-date",
+    "article.published",
+    "published_time",
+    "original-publish-date",
+    "cxenseparse:recs:publishtime",
+)
+_MODIFIED_META = (
+    "article:modified_time",
+    "og:updated_time",
+    "datemodified",
+    "dcterms.modified",
+    "last-modified",
+    "article.updated",
+)
+
+
+@dataclass
+class Extraction:
+    """What ``extract_article`` found on one page.
+
+    ``fields`` holds the article's raw fields keyed by their ``Article`` item
+    names (``headline``, ``datePublishedRaw``…), only those found.
+    ``is_article`` is False for listings, tag/author/search/login pages and
+    pages that could not be read; ``reason`` then says why (a short stat
+    name: ``empty``, ``binary``, ``unparsable``, ``listing``, ``no_headline``,
+    ``no_date``, ``short_body``). ``problems`` lists recoverable faults met
+    on the way (``jsonld_invalid``, ``body_failed``…) for the caller to count.
+    """
+
+    fields: dict[str, Any] = field(default_factory=dict)
+    is_article: bool = False
+    reason: Optional[str] = None
+    problems: list[str] = field(default_factory=list)
+
+
+def clean_text(value: Any) -> Optional[str]:
+    """Collapse whitespace of a string; None for empty or non-string values."""
+    if not isinstance(value, str):
+        return None
+    if "&" in value:
+        value = html.unescape(value)
+    text = _SPACE.sub(" ", value.replace("\xad", "")).strip()
+    return text or None
+
+
+def decode_body(body: bytes, content_type: Optional[str] = None) -> tuple[str, str]:
+    """Decode page bytes with w3lib's rules (BOM, then HTTP header, then meta).
+
+    :param content_type: the ``Content-Type`` header value, if any.
+    :returns: ``(encoding, text)``; undecodable bytes become U+FFFD.
+    """
+    return html_to_unicode(content_type, body)
+
+
+def looks_binary(text: str) -> bool:
+    """True when more than 2% of the first 32 K characters are control
+    characters or replacement characters: bytes that are not text."""
+    sample = text[:32768]
+    if not sample:
+        return False
+    bad = sum(1 for ch in sample if ch == "\ufffd" or (ch < " " and ch not in "\t\n\r\f"))
+    return bad / len(sample) > 0.02
+
+
+def _header(headers: Optional[Mapping[Any, Any]], name: str) -> Optional[str]:
+    if not headers:
+        return None
+    for key, value in headers.items():
+        key = key.decode("latin-1") if isinstance(key, bytes) else str(key)
+        if key.lower() == name.lower():
+            if isinstance(value, list):
+                value = value[0] if value else None
+            if isinstance(value, bytes):
+                value = value.decode("latin-1")
+            return value
+    return None
+
+
+def extract_article(
+    url: str, body: bytes, headers: Optional[Mapping[Any, Any]] = None
+) -> Extraction:
+    """Extract one page's article fields.
+
+    :param url: the URL the page was fetched from (after redirects); relative
+        links are resolved against it.
+    :param body: the raw response body (bytes, after transport decoding).
+    :param headers: the response headers (``str`` or ``bytes`` keys and
+        values; Scrapy's ``Headers`` works), used for ``Content-Type``.
+    :returns: an :class:`Extraction`; never raises for bad input: an empty,
+        binary or unparsable page is returned with ``is_article=False`` and a
+        ``reason``.
+    """
+    if not body or not body.strip():
+        return Extraction(reason="empty")
+    _encoding, text = decode_body(body, _header(headers, "Content-Type"))
+    if looks_binary(text):
+        return Extraction(reason="binary")
+    try:
+        page = _Page(url, text)
+    except (etree.ParserError, ValueError) as exc:
+        logger.debug("Cannot parse %s: %s", url, exc)
+        return Extraction(reason="unparsable")
+    try:
+        return page.extract()
+    except RecursionError:
+        logger.debug("Markup of %s is nested too deeply to extract", url)
+        return Extraction(reason="unparsable", problems=["too_deep"])
+
+
+class _Page:
+    """One parsed page; each ``_<field>`` method reads one field."""
+
+    def __init__(self, url: str, text: str):
+        self.url = url
+        parser = lxml.html.HTMLParser(huge_tree=False, remove_comments=True)
+        self.root = lxml.html.document_fromstring(text, parser=parser, base_url=url)
+        self.problems: list[str] = []
+        self._chrome_cache: dict[Any, bool] = {}
+        self.jsonld = self._jsonld_nodes()
+        self.article_node = self._article_node()
+        self.og = self._opengraph()
+        self.meta = self._meta_names()
+        self.microdata = self._microdata_article()
+
+    # --- structured data ----------------------------------------------------
+    def _jsonld_nodes(self) -> list[dict]:
+        extractor = JsonLdExtractor()
+        try:
+            items = extractor.extract_items(self.root, base_url=self.url)
+        except Exception:  # extruct raises on the first script that does not parse
+            self.problems.append("jsonld_invalid")
+            items = []
+            for script in self.root.xpath('//script[@type="application/ld+json"]'):
+                try:
+                    data = json.loads(script.text_content(), strict=False)
+                except ValueError:
+                    continue
+                items.extend(data if isinstance(data, list) else [data])
+        nodes: list[dict] = []
+
+        def walk(value: Any, depth: int = 0) -> None:
+            if depth > 5:
+                return
+            if isinstance(value, list):
+                for entry in value:
+                    walk(entry, depth + 1)
+            elif isinstance(value, dict):
+                nodes.append(value)
+                if "@graph" in value:
+                    walk(value["@graph"], depth + 1)
+
+        walk(items)
+        return nodes
+
+    @staticmethod
+    def _types(node: dict) -> set[str]:
+        value = node.get("@type")
+        values = value if isinstance(value, list) else [value]
+        return {str(v).rsplit("/", 1)[-1] for v in values if v}
+
+    def _article_node(self) -> Optional[dict]:
+        candidates = [n for n in self.jsonld if self._types(n) & ARTICLE_TYPES]
+        if not candidates:
+            return None
+        with_headline = [n for n in candidates if n.get("headline") or n.get("name")]
+        return (with_headline or candidates)[0]
+
+    def _opengraph(self) -> dict[str, list[str]]:
+        props: dict[str, list[str]] = {}
+        try:
+            for entry in OpenGraphExtractor().extract_items(self.root):
+                for key, value in entry["properties"]:
+                    props.setdefault(key.lower(), []).append(value)
+        except Exception:
+            self.problems.append("opengraph_invalid")
+        return props
+
+    def _meta_names(self) -> dict[str, list[str]]:
+        metas: dict[str, list[str]] = {}
+        for el in self.root.xpath("//meta[@content]"):
+            key = el.get("name") or el.get("itemprop") or el.get("property") or el.get("http-equiv")
+            if key:
+                metas.setdefault(key.strip().lower(), []).append(el.get("content"))
+        return metas
+
+    def _microdata_article(self) -> dict:
+        if not self.root.xpath("//*[@itemscope][contains(@itemtype, 'Article') or contains(@itemtype, 'BlogPosting')]"):
+            return {}
+        try:
+            items = MicrodataExtractor().extract_items(self.root, self.url)
+        except Exception:
+            self.problems.append("microdata_invalid")
+            return {}
+        for item in items:
+            types = item.get("type")
+            types = types if isinstance(types, list) else [types]
+            if any(str(t).rsplit("/", 1)[-1] in ARTICLE_TYPES for t in types if t):
+                return item.get("properties", {})
+        return {}
+
+    def _first(self, mapping: dict[str, list[str]], *keys: str) -> Optional[str]:
+        for key in keys:
+            for value in mapping.get(key, []):
+                text = clean_text(value)
+                if text:
+                    return text
+        return None
+
+    # --- chrome ---------------------------------------------------------------
+    def _is_chrome_element(self, el: Any) -> bool:
+        tag = el.tag if isinstance(el.tag, str) else ""
+        if tag in _CHROME_TAGS:
+            return True
+        if tag == "header" and not any(a.tag in ("article", "main") for a in el.iterancestors()):
+            return not el.xpath(".//h1")
+        if (el.get("role") or "").lower() in _CHROME_ROLES:
+            return True
+        names = f"{el.get('class') or ''} {el.get('id') or ''}"
+        if names.strip():
+            for token in names.split():
+                if token.startswith(("elementor-widget", "wp-block")):
+                    continue
+                if _CHROME_WORDS.search(token):
+                    return True
+        return False
+
+    def in_chrome(self, el: Any) -> bool:
+        """True when the element or one of its ancestors is page chrome."""
+        chain = []
+        node = el
+        while node is not None:
+            cached = self._chrome_cache.get(node)
+            if cached is not None:
+                result = cached
+                break
+            chain.append(node)
+            if self._is_chrome_element(node):
+                result = True
+                break
+            node = node.getparent()
+        else:
+            result = False
+        for visited in chain:
+            self._chrome_cache[visited] = result
+        return result
+
+    def _content(self, xpath: str) -> list[Any]:
+        return [el for el in self.root.xpath(xpath) if not self.in_chrome(el)]
+
+    # --- fields ---------------------------------------------------------------
+    def extract(self) -> Extraction:
+        fields: dict[str, Any] = {}
+        h1 = self._main_h1()
+        fields["headline"] = self._headline(h1)
+        fields["description"] = self._description()
+        fields["canonicalUrl"] = self._canonical_url()
+        published, modified = self._dates(h1)
+        if published:
+            fields["datePublishedRaw"], fields["datePublishedRawSource"] = published
+        if modified:
+            fields["dateModifiedRaw"] = modified[0]
+        fields["authors"] = self._authors()
+        fields["breadcrumbs"] = self._breadcrumbs()
+        fields["articleSection"] = self._article_sections()
+        fields["tags"] = self._tags()
+        fields["mainImage"] = self._main_image()
+        fields["inLanguage"] = self._language()
+        fields["readingTimeRaw"] = self._reading_time_label()
+        listing = self._is_listing()
+        # trafilatura prunes the tree it is given: it runs last.
+        fields["articleBody"] = self._body()
+        fields = {k: v for k, v in fields.items() if v not in (None, [], "")}
+        result = Extraction(fields=fields, problems=self.problems)
+        if listing:
+            result.reason = "listing"
+        elif not fields.get("headline"):
+            result.reason = "no_headline"
+        elif not fields.get("datePublishedRaw") and not self.article_node:
+            result.reason = "no_date"
+        elif len((fields.get("articleBody") or "").split()) < 30 and len(fields.get("articleBody") or "") < 200:
+            result.reason = "short_body"
+        else:
+            result.is_article = True
+        return result
+
+    def _main_h1(self) -> Optional[Any]:
+        for el in self._content("//h1"):
+            if clean_text(el.text_content()):
+                return el
+        return None
+
+    def _headline(self, h1: Any) -> Optional[str]:
+        h1_text = clean_text(h1.text_content()) if h1 is not None else None
+        structured = None
+        if self.article_node:
+            structured = clean_text(self.article_node.get("headline") or self.article_node.get("name"))
+        structured = structured or self._microdata_value("headline")
+        if structured:
+            # A structured headline cut at 110 characters: the visible one is whole.
+            if h1_text and len(h1_text) > len(structured) and h1_text.startswith(structured.rstrip(".… ")):
+                return h1_text
+            return structured
+        if h1_text:
+            return h1_text
+        title = self._first(self.og, "og:title") or clean_text(
+            "".join(self.root.xpath("//title[1]//text()"))
+        )
+        return _strip_site_name(title, self._first(self.og, "og:site_name"))
+
+    def _microdata_value(self, name: str) -> Optional[str]:
+        value = self.microdata.get(name)
+        if isinstance(value, list):
+            value = value[0] if value else None
+        if isinstance(value, dict):
+            value = value.get("properties", {}).get("name") or value.get("value")
+        return clean_text(value)
+
+    def _description(self) -> Optional[str]:
+        value = self._first(self.og, "og:description")
+        if not value and self.article_node:
+            value = clean_text(self.article_node.get("description"))
+        return value or self._first(self.meta, "description", "twitter:description")
+
+    def _canonical_url(self) -> Optional[str]:
+        candidates = self.root.xpath('//link[contains(concat(" ", normalize-space(@rel), " "), " canonical ")]/@href')
+        candidates += self.og.get("og:url", [])
+        page_path = urlsplit(self.url).path.strip("/")
+        for href in candidates:
+            href = (href or "").strip()
+            if not href:
+                continue
+            absolute = urljoin(self.url, href)
+            parts = urlsplit(absolute)
+            if parts.scheme not in ("http", "https"):
+                continue
+            if page_path and not parts.path.strip("/") and not parts.query:
+                # A canonical pointing at the site's root on a non-root page lies.
+                self.problems.append("canonical_is_root")
+                continue
+            return absolute
+        return self.url
+
+    def _dates(self, h1: Any) -> tuple[Optional[tuple[str, str]], Optional[tuple[str, str]]]:
+        published: list[tuple[str, str]] = []
+        modified: list[tuple[str, str]] = []
+        node = self.article_node or {}
+        for key, target in (("datePublished", published), ("dateCreated", published), ("dateModified", modified)):
+            value = clean_text(node.get(key))
+            if value:
+                target.append((value, "json-ld"))
+        for key, target in (("datePublished", published), ("dateModified", modified)):
+            value = self._microdata_value(key)
+            if value:
+                target.append((value, "microdata"))
+        value = self._first(self.og, "article:published_time") or self._first(self.meta, *_PUBLISHED_META)
+        if value:
+            published.append((value, "meta"))
+        value = self._first(self.og, "article:modified_time", "og:updated_time") or self._first(self.meta, *_MODIFIED_META)
+        if value:
+            modified.append((value, "meta"))
+        for el in self._content("//time"):
+            value = clean_text(el.get("datetime")) or clean_text(el.text_content())
+            if not value:
+                continue
+            names = f"{el.get('class') or ''} {el.get('itemprop') or ''}"
+            if _UPDATED.search(names) or "modified" in names.lower():
+                modified.append((value, "time"))
+            else:
+                published.append((value, "time"))
+        if not published:
+            text = self._visible_date(h1)
+            if text:
+                published.append((text, "text"))
+        if not published:
+            match = _URL_DATE.search(urlsplit(self.url).path)
+            if match:
+                year, month, day = match.groups()
+                published.append((f"{year}-{int(month):02d}-{int(day):02d}", "url"))
+        return (published[0] if published else None, modified[0] if modified else None)
+
+    def _visible_date(self, h1: Any) -> Optional[str]:
+        """A date printed as text in the article's header: the first element
+        after the headline whose class names a date, outside the chrome."""
+        elements = self._content(
+            "//*[self::span or self::div or self::p or self::li or self::small]"
+            "[contains(translate(@class, 'DATEIMPUBLSHO', 'dateimpublsho'), 'date')"
+            " or contains(translate(@class, 'DATEIMPUBLSHO', 'dateimpublsho'), 'publish')"
+            " or contains(translate(@class, 'DATEIMPUBLSHO', 'dateimpublsho'), 'posted')]"
+        )
+        if h1 is not None:
+            after = set(h1.itersiblings()) | {h1.getparent()}
+            # Prefer elements near the headline: same header block or later in the document.
+            elements.sort(key=lambda el: 0 if (el.getparent() in after or el in after) else 1)
+        for el in elements:
+            text = clean_text(el.text_content())
+            if not text or len(text) > 120 or not re.search(r"\d", text):
+                continue
+            text = _UPDATED.split(text)[0].strip(" |·•-–,")
+            text = _PUBLISHED_PREFIX.sub("", text).strip()
+            if text and re.search(r"\d", text):
+                return text
+        return None
+
+    def _authors(self) -> list[str]:
+        names: list[str] = []
+        node = self.article_node or {}
+        for author in _as_list(node.get("author")):
+            if isinstance(author, dict):
+                names.append(clean_text(author.get("name")) or "")
+            elif isinstance(author, str) and not author.startswith("http"):
+                names.append(author)
+        if not names:
+            for author in _as_list(self.microdata.get("author")):
+                if isinstance(author, dict):
+                    names.append(clean_text(author.get("properties", {}).get("name")) or "")
+                elif isinstance(author, str):
+                    names.append(author)
+        if not names:
+            for el in self._content('//a[contains(concat(" ", normalize-space(@rel), " "), " author ")]'):
+                names.append(el.text_content())
+        if not names:
+            for el in self._content(
+                "//*[contains(@class, 'byline') or contains(@class, 'author-name') or @itemprop='author']"
+            ):
+                links = el.xpath(".//a")
+                names.extend(a.text_content() for a in links) if links else names.append(el.text_content())
+        if not names:
+            meta = self._first(self.meta, "author", "article:author", "byl", "dc.creator", "parsely-author")
+            if meta and not meta.startswith("http"):
+                names.append(meta)
+        return _unique(_clean_author(n) for n in names)
+
+    def _breadcrumbs(self) -> list[dict]:
+        for node in self.jsonld:
+            if "BreadcrumbList" in self._types(node):
+                crumbs = []
+                elements = [e for e in _as_list(node.get("itemListElement")) if isinstance(e, dict)]
+                elements.sort(key=lambda e: _as_int(e.get("position")))
+                for element in elements:
+                    item = element.get("item")
+                    name = element.get("name") or (item.get("name") if isinstance(item, dict) else None)
+                    href = item.get("@id") or item.get("url") if isinstance(item, dict) else item
+                    name = clean_text(name)
+                    if name:
+                        crumbs.append({"name": name, "url": urljoin(self.url, href) if isinstance(href, str) else None})
+                if crumbs:
+                    return crumbs
+        containers = self.root.xpath(
+            "//*[contains(translate(@class, 'BREADCRUMB', 'breadcrumb'), 'breadcrumb')"
+            " or contains(translate(@id, 'BREADCRUMB', 'breadcrumb'), 'breadcrumb')]"
+        )
+        for container in containers:
+            if any(a in containers for a in container.iterancestors()):
+                continue
+            if any(_CHROME_WORDS.search(f"{a.get('class') or ''}") and a.tag not in ("nav",) for a in container.iterancestors()):
+                continue
+            crumbs = []
+            for piece in container.xpath(".//text()"):
+                name = clean_text(piece)
+                if not name or name in _BREADCRUMB_SEPARATORS:
+                    continue
+                parent = piece.getparent()
+                link = parent if parent.tag == "a" else next((a for a in parent.iterancestors("a")), None)
+                href = link.get("href") if link is not None else None
+                crumbs.append({"name": name, "url": urljoin(self.url, href) if href else None})
+            if crumbs:
+                return crumbs
+        return []
+
+    def _article_sections(self) -> list[str]:
+        names: list[str] = []
+        node = self.article_node or {}
+        names.extend(s for s in _as_list(node.get("articleSection")) if isinstance(s, str))
+        names.extend(self.og.get("article:section", []))
+        for el in self._content('//a[contains(concat(" ", normalize-space(@rel), " "), " category ")]'):
+            names.append(el.text_content())
+        return _unique(clean_text(n) for n in names)
+
+    def _tags(self) -> list[str]:
+        names: list[str] = list(self.og.get("article:tag", []))
+        keywords = (self.article_node or {}).get("keywords")
+        if isinstance(keywords, str):
+            names.extend(keywords.split(","))
+        elif isinstance(keywords, list):
+            names.extend(k for k in keywords if isinstance(k, str))
+        for el in self._content('//a[contains(concat(" ", normalize-space(@rel), " "), " tag ")]'):
+            if "category" not in (el.get("rel") or ""):
+                names.append(el.text_content())
+        return _unique(clean_text(n) for n in names)
+
+    def _main_image(self) -> Optional[str]:
+        value = self._first(self.og, "og:image", "og:image:url", "og:image:secure_url")
+        if not value and self.article_node:
+            for image in _as_list(self.article_node.get("image")):
+                value = image.get("url") if isinstance(image, dict) else image
+                if isinstance(value, str):
+                    break
+        value = value or self._first(self.meta, "twitter:image")
+        return urljoin(self.url, value) if isinstance(value, str) and value.strip() else None
+
+    def _language(self) -> Optional[str]:
+        lang = clean_text(self.root.get("lang") or self.root.get("{http://www.w3.org/XML/1998/namespace}lang"))
+        if not lang and self.article_node:
+            lang = clean_text(self.article_node.get("inLanguage"))
+        if not lang:
+            lang = self._first(self.og, "og:locale") or self._first(self.meta, "content-language", "language")
+        return lang.replace("_", "-") if lang else None
+
+    def _reading_time_label(self) -> Optional[str]:
+        for text_node in self.root.xpath("//body//text()[string-length(normalize-space()) > 2]"):
+            if not _READING_LABEL.search(text_node):
+                continue
+            parent = text_node.getparent()
+            if parent is None or parent.tag in ("script", "style") or self.in_chrome(parent):
+                continue
+            label = clean_text(parent.text_content())
+            if label and len(label) <= 60 and re.search(r"\d", label):
+                return label
+        return None
+
+    def _is_listing(self) -> bool:
+        if self.article_node:
+            return False
+        if any(self._types(n) & LISTING_TYPES for n in self.jsonld):
+            return True
+        body_class = " ".join(self.root.xpath("//body/@class")).split()
+        if {"archive", "category", "tag", "author", "search", "search-results", "blog", "error404"} & set(body_class):
+            return True
+        # Several headlines that link elsewhere on the site: cards of a listing.
+        host = urlsplit(self.url).netloc
+        targets = set()
+        for link in self._content("//*[self::h2 or self::h3 or self::h4]//a[@href]"):
+            href = urljoin(self.url, link.get("href"))
+            if urlsplit(href).netloc == host and href.split("#")[0] != self.url:
+                targets.add(href.split("#")[0])
+        return len(targets) >= 4
+
+    def _body(self) -> Optional[str]:
+        text = None
+        try:
+            text = trafilatura.extract(
+                self.root,
+                url=self.url,
+                include_comments=False,
+                include_tables=True,
+                deduplicate=False,
+                output_format="txt",
+            )
+        except Exception as exc:  # trafilatura has many failure modes on broken markup
+            logger.debug("trafilatura failed on %s: %s", self.url, exc)
+            self.problems.append("body_failed")
+        if text:
+            paragraphs = [p.strip() for p in text.splitlines() if p.strip()]
+            return "\n\n".join(paragraphs)
+        structured = clean_text((self.article_node or {}).get("articleBody"))
+        return structured
+
+
+def _strip_site_name(title: Optional[str], site_name: Optional[str]) -> Optional[str]:
+    """Drop a ``" | Site"`` / ``" - Site"`` suffix naming the site."""
+    if not title:
+        return title
+    for sep in (" | ", " - ", " – ", " — ", " :: "):
+        head, _, tail = title.rpartition(sep)
+        if head and (not site_name or tail.strip().lower() == site_name.strip().lower()):
+            if site_name or len(tail.split()) <= 3:
+                return head.strip()
+    return title
+
+
+def _clean_author(name: Optional[str]) -> Optional[str]:
+    name = clean_text(name)
+    if not name:
+        return None
+    name = _BYLINE_PREFIX.sub("", name).strip(" ,;|")
+    if not name or name.startswith(("@", "http")) or len(name) > 80:
+        return None
+    return name
+
+
+def _as_list(value: Any) -> list:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def _as_int(value: Any) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
+
+
+def _unique(values: Iterable[Optional[str]]) -> list[str]:
+    seen: dict[str, str] = {}
+    for value in values:
+        if value and value.casefold() not in seen:
+            seen[value.casefold()] = value
+    return list(seen.values())

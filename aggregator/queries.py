@@ -1,0 +1,168 @@
+"""The recent and related lists, read from the archive.
+
+``recent`` lists articles newest first by ``date_published`` (articles with
+no date last). ``related`` ranks other articles for one article by a score:
+
+    score = text + 1.0 × (same top-level section) + 0.5 × (same full section path)
+
+where ``text`` is the full-text match of the candidate against the
+article's own terms (its headline counted three times, its description and
+the first 300 words of its body; the 12 most frequent words of 4+ letters
+that are not stop words), by SQLite FTS5's BM25, scaled so the best
+candidate has 1.0. Candidates are the 50 best full-text matches plus the
+newest articles of the same section; the article itself, and any article
+with the same headline (a duplicate), are left out. Ties go to the newer
+article.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from typing import Any, Optional
+
+import sqlite_utils
+
+from aggregator.archive import decode_row
+from aggregator.urls import canonical_url
+
+LIST_COLUMNS = (
+    "canonical_url, url, headline, date_published, section, section_path, authors, tags, "
+    "reading_time_minutes, description"
+)
+_WORD = re.compile(r"[^\W\d_]{4,}", re.U)
+STOP_WORDS = frozenset(
+    """about above after again against also among because been before being below between both
+    could does doing down during each from further have having here into itself just more most
+    much must only other over same should some such than that their theirs them then there these
+    they this those through under until very were what when where which while whom will with
+    would your yours said says year years first last many make made like well back even still""".split()
+)
+
+
+class ArticleNotFound(LookupError):
+    """No article in the archive has that URL."""
+
+
+def recent(
+    db: sqlite_utils.Database,
+    *,
+    section: Optional[str] = None,
+    site: Optional[str] = None,
+    limit: int = 20,
+) -> list[dict[str, Any]]:
+    """The newest articles.
+
+    :param section: a section path such as ``"World News"`` or
+        ``"World News/Asia"``; subsections are included.
+    :param site: a host name, e.g. ``"news.example.com"``.
+    :param limit: at most this many rows.
+    :returns: rows of the ``articles`` table (the columns of ``LIST_COLUMNS``,
+        lists decoded), newest ``date_published`` first, undated last.
+    """
+    where, params = [], {}
+    if section:
+        section = section.strip("/")
+        where.append("(section_path = :section OR substr(section_path, 1, length(:section) + 1) = :section || '/')")
+        params["section"] = section
+    if site:
+        where.append("site = :site")
+        params["site"] = site
+    sql = f"SELECT {LIST_COLUMNS} FROM articles"
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    sql += " ORDER BY date_published IS NULL, date_published DESC, canonical_url LIMIT :limit"
+    params["limit"] = max(0, limit)
+    return [decode_row(row) for row in db.query(sql, params)]
+
+
+def find_article(db: sqlite_utils.Database, url: str) -> dict[str, Any]:
+    """The archived article with this canonical or fetched URL.
+
+    :raises ArticleNotFound: when there is none.
+    """
+    for candidate in (url, canonical_url(url)):
+        rows = list(
+            db.query(
+                "SELECT rowid, * FROM articles WHERE canonical_url = :u OR url = :u LIMIT 1", {"u": candidate}
+            )
+        )
+        if rows:
+            return decode_row(rows[0])
+    raise ArticleNotFound(f"no archived article has the URL {url}")
+
+
+def article_terms(article: dict[str, Any], count: int = 12) -> list[str]:
+    """The article's own terms: most frequent words of 4+ letters, stop words left out."""
+    words = Counter()
+    for text, weight in (
+        (article.get("headline") or "", 3),
+        (article.get("description") or "", 1),
+        (" ".join((article.get("article_body") or "").split()[:300]), 1),
+    ):
+        for word in _WORD.findall(text.lower()):
+            if word not in STOP_WORDS:
+                words[word] += weight
+    return [word for word, _ in words.most_common(count)]
+
+
+def related(db: sqlite_utils.Database, url: str, *, limit: int = 5) -> list[dict[str, Any]]:
+    """Articles related to the one at ``url``, best first (score in the module docstring).
+
+    :returns: rows as in :func:`recent`, each with its ``score`` (float).
+    :raises ArticleNotFound: when ``url`` is not archived.
+    """
+    article = find_article(db, url)
+    terms = article_terms(article)
+    text_scores: dict[int, float] = {}
+    if terms:
+        match = " OR ".join(f'"{term}"' for term in terms)
+        for row in db.query(
+            "SELECT rowid, bm25(articles_fts) AS rank FROM articles_fts WHERE articles_fts MATCH :match "
+            "ORDER BY rank LIMIT 51",
+            {"match": match},
+        ):
+            text_scores[row["rowid"]] = -row["rank"]
+    same_section = []
+    if article.get("section_path"):
+        top = article["section_path"].split("/")[0]
+        same_section = [
+            row["rowid"]
+            for row in db.query(
+                "SELECT rowid FROM articles WHERE section_path = :top OR substr(section_path, 1, length(:top) + 1) = :top || '/' "
+                "ORDER BY date_published DESC LIMIT 20",
+                {"top": top},
+            )
+        ]
+    candidates = (set(text_scores) | set(same_section)) - {article["rowid"]}
+    if not candidates:
+        return []
+    best = max(text_scores.values(), default=0.0) or 1.0
+    rows = db.query(
+        f"SELECT rowid, {LIST_COLUMNS} FROM articles WHERE rowid IN ({','.join('?' * len(candidates))})",
+        list(candidates),
+    )
+    own_path = article.get("section_path") or ""
+    own_top = own_path.split("/")[0]
+    own_headline = (article.get("headline") or "").casefold()
+    scored = []
+    for row in rows:
+        row = decode_row(row)
+        if own_headline and (row.get("headline") or "").casefold() == own_headline:
+            continue
+        path = row.get("section_path") or ""
+        score = max(text_scores.get(row["rowid"], 0.0), 0.0) / best
+        if own_top and path.split("/")[0] == own_top:
+            score += 1.0
+        if own_path and path == own_path:
+            score += 0.5
+        row["score"] = round(score, 4)
+        del row["rowid"]
+        scored.append(row)
+    scored.sort(key=lambda r: (-r["score"], -_sortable(r.get("date_published"))))
+    return scored[: max(0, limit)]
+
+
+def _sortable(value: Optional[str]) -> float:
+    digits = re.sub(r"\D", "", value or "")[:14]
+    return float(digits.ljust(14, "0")) if digits else 0.0

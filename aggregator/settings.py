@@ -1,0 +1,66 @@
+"""Scrapy settings of the aggregator project.
+
+Scrapy's own settings come first (alphabetical within groups); the project's
+own settings follow, each with its unit and default. Override any of them
+per run with ``scrapy crawl news -s NAME=VALUE``.
+"""
+
+BOT_NAME = "aggregator"
+
+SPIDER_MODULES = ["spiders"]
+NEWSPIDER_MODULE = "spiders"
+
+# --- Politeness -------------------------------------------------------------
+# A descriptive User-Agent: site operators can see who crawls them.
+USER_AGENT = "aggregator-news-crawler/0.1 (+https://pypi.org/project/news-aggregator-crawler/)"
+ROBOTSTXT_OBEY = True
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_MAX_DELAY = 10.0
+AUTOTHROTTLE_START_DELAY = 0.5
+AUTOTHROTTLE_TARGET_CONCURRENCY = 4.0
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 8
+
+# --- Limits that fit news pages (hostile responses stay cheap) --------------
+# News article pages are 50 KB to 3 MB; anything past 10 MB (also after
+# gzip decompression, which Scrapy checks against the same limit) is dropped.
+DOWNLOAD_MAXSIZE = 10 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
+# Seconds for a whole response; a page that trickles is cut off after this.
+DOWNLOAD_TIMEOUT = 20
+REDIRECT_MAX_TIMES = 5
+RETRY_TIMES = 1
+
+# --- Components ---------------------------------------------------------------
+ITEM_PIPELINES = {
+    "pipelines.urls.CanonicalUrlPipeline": 100,
+    "pipelines.dates.DatesPipeline": 200,
+    "pipelines.sections.SectionsPipeline": 300,
+    "pipelines.reading_time.ReadingTimePipeline": 400,
+    "pipelines.archive.ArchivePipeline": 900,
+}
+
+FEED_EXPORT_ENCODING = "utf-8"
+LOG_LEVEL = "INFO"
+TELNETCONSOLE_ENABLED = False
+
+# --- Project settings ---------------------------------------------------------
+# Path of the SQLite archive, resolved to an absolute path when the crawl opens.
+ARCHIVE_PATH = "news.sqlite"
+# Items written per archive transaction; the rest are written when the crawl closes.
+ARCHIVE_BATCH_SIZE = 50
+
+# IANA time zone of the site, used for dates printed without an offset
+# (None: UTC, counted in the stat aggregator/dates/timezone_default).
+SITE_TIMEZONE = None
+# Languages of the site's dates for dateparser, e.g. ["en"] (None: detected
+# from the page's lang attribute, else dateparser's own detection).
+SITE_LANGUAGES = None
+
+# Reading speed for the computed reading time: words per minute, and
+# characters per minute for Chinese, Japanese and Korean text.
+READING_WPM = 200
+READING_CPM = 500
+
+# Listing pages followed per section through its pagination.
+SECTION_MAX_PAGES = 50

@@ -1,0 +1,70 @@
+"""URL helpers: one canonical form per article URL, and link classes.
+
+``canonical_url`` drops tracking parameters (``utm_*``, ``fbclid``,
+``gclid``…) and the fragment, keeps every parameter that selects content
+(``?SerialNo=79489``) in its order, and lower-cases scheme and host.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
+
+from w3lib.url import url_query_cleaner
+
+TRACKING_PARAMETERS = frozenset(
+    {
+        "fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "yclid", "twclid",
+        "igshid", "mc_cid", "mc_eid", "_ga", "_gl", "ref_src", "ref_url", "cmpid",
+        "ito", "ocid", "smid", "sr_share", "spm", "ncid", "ref",
+        "at_medium", "at_campaign", "xtor", "mkt_tok",
+    }
+)
+TRACKING_PREFIXES = ("utm_", "pk_", "mtm_", "hsa_", "__twitter_impression")
+
+PAGINATION = re.compile(r"/page/(\d+)/?$|[?&](?:paged|page)=(\d+)")
+"""A listing's page number in its URL: ``/page/2/``, ``?paged=2``, ``?page=2``."""
+
+NOT_ARTICLE = re.compile(
+    r"/(?:tag|tags|author|authors|category|categories|search|topics?)/"
+    r"|/(?:feed|rss|amp|print|comments|trackback|embed)/?$"
+    r"|/wp-(?:login|admin|json|content|includes)"
+    r"|/(?:login|logout|register|signin|signup|subscribe|account|cart|checkout)/?(?:$|\?)"
+    r"|[?&](?:s|q|replytocom|share|print|amp|output|format|paged|page|attachment_id)="
+    r"|/page/\d+/?$",
+    re.I,
+)
+"""URLs that are never article pages: taxonomy, search, feeds, login, AMP and print twins."""
+
+
+def canonical_url(url: str) -> str:
+    """The URL without tracking parameters and fragment.
+
+    >>> canonical_url("https://Example.com/a/?utm_source=x&id=3#top")
+    'https://example.com/a/?id=3'
+    """
+    parts = urlsplit(url.strip())
+    tracking = [
+        key
+        for key, _ in parse_qsl(parts.query, keep_blank_values=True)
+        if key.lower() in TRACKING_PARAMETERS or key.lower().startswith(TRACKING_PREFIXES)
+    ]
+    cleaned = urlsplit(url_query_cleaner(url.strip(), tracking, remove=True, unique=False, keep_fragments=False))
+    return urlunsplit(
+        (cleaned.scheme.lower(), cleaned.netloc.lower(), cleaned.path or "/", cleaned.query, "")
+    )
+
+
+def page_number(url: str) -> int:
+    """The listing page number in a URL, 1 when it names none."""
+    match = PAGINATION.search(url)
+    if not match:
+        return 1
+    return int(match.group(1) or match.group(2))
+
+
+def same_site(host: str, other: str) -> bool:
+    """True when ``other`` is ``host`` or a subdomain of it, ignoring ``www.``."""
+    host = host.lower().removeprefix("www.")
+    other = other.lower().removeprefix("www.")
+    return other == host or other.endswith("." + host)

@@ -1,0 +1,203 @@
+"""The ``news`` spider: a news site's home page, menus, sections, articles.
+
+Usage::
+
+    scrapy crawl news -a url=https://news.example.com/ -s ARCHIVE_PATH=news.sqlite
+
+From the home page it reads the two-level section menu
+(:func:`aggregator.menus.read_menus`) and yields one :class:`Section` item
+per menu entry; it then walks every section's listing pages through their
+pagination (``rel="next"``, ``/page/N/``, ``?paged=N``; at most
+``SECTION_MAX_PAGES`` pages a section) and fetches every article linked from
+them. Articles linked only from the home page are fetched last, so that an
+article is first met on its section's listing. Each article page goes through
+:func:`aggregator.extraction.extract_article`; pages that are not articles
+yield nothing and are counted.
+
+Stats (all under ``aggregator/``): ``pages/articles``,
+``pages/not_article/<reason>``, ``pages/not_html``, ``listings/pages``,
+``listings/max_pages_reached``, ``requests/failed/<error>`` (``http_<status>``
+for HTTP errors, else the exception's name: ``TimeoutError``,
+``IgnoreRequest`` for redirect loops and oversized bodies…),
+``extraction/problems/<name>``.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timezone
+from typing import Any, Iterable, Optional
+from urllib.parse import urljoin, urlsplit
+
+import scrapy
+from scrapy import signals
+from scrapy.exceptions import DontCloseSpider
+from scrapy.http import Response, TextResponse
+from scrapy.linkextractors import LinkExtractor
+from scrapy.spidermiddlewares.httperror import HttpError
+
+from aggregator.extraction import extract_article
+from aggregator.items import Article, Section
+from aggregator.menus import read_menus
+from aggregator.urls import NOT_ARTICLE, PAGINATION, canonical_url, page_number, same_site
+
+logger = logging.getLogger(__name__)
+
+
+class NewsSpider(scrapy.Spider):
+    """Crawl one news site from its home page.
+
+    :param url: the site's home page (spider argument ``-a url=…``); required.
+    :raises ValueError: when ``url`` is missing or not an http(s) URL.
+    """
+
+    name = "news"
+
+    def __init__(self, url: Optional[str] = None, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        parts = urlsplit(url or "")
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"the news spider needs the site's home page: -a url=https://…, got {url!r}")
+        self.start_url = url
+        self.site = parts.netloc.lower()
+        self.allowed_domains = [parts.hostname]
+        self.section_urls: set[str] = set()
+        self.home_links: list[str] = []
+        self.link_extractor = LinkExtractor(allow_domains=[parts.hostname], deny=[NOT_ARTICLE])
+
+    @classmethod
+    def from_crawler(cls, crawler, *args, **kwargs):
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.max_pages = crawler.settings.getint("SECTION_MAX_PAGES")
+        crawler.signals.connect(spider.on_idle, signal=signals.spider_idle)
+        return spider
+
+    async def start(self):
+        yield scrapy.Request(self.start_url, callback=self.parse_home, errback=self.on_error, dont_filter=True)
+
+    # --- callbacks ------------------------------------------------------------
+    def parse_home(self, response: Response) -> Iterable[Any]:
+        if not self._is_html(response):
+            return
+        sections = read_menus(response.text, response.url)
+        if not sections:
+            logger.warning("No section menu found on %s; following its article links only", response.url)
+            self._inc("home/no_menu")
+        for section in sections:
+            self.section_urls.add(section.url)
+        for section in sections:
+            yield Section(site=self.site, path=list(section.path), url=section.url)
+            yield scrapy.Request(
+                section.url,
+                callback=self.parse_listing,
+                errback=self.on_error,
+                cb_kwargs={"section_path": list(section.path), "page": 1},
+                priority=10,
+            )
+        self.home_links = list(self._article_links(response))
+
+    def parse_listing(self, response: Response, section_path: list[str], page: int) -> Iterable[Any]:
+        if not self._is_html(response):
+            return
+        self._inc("listings/pages")
+        for url in self._article_links(response):
+            yield scrapy.Request(
+                url,
+                callback=self.parse_article,
+                errback=self.on_error,
+                cb_kwargs={"listing_section": section_path},
+            )
+        next_url = self._next_page(response, page)
+        if next_url and page >= self.max_pages:
+            self._inc("listings/max_pages_reached")
+            logger.info("Stopping %s at page %d (SECTION_MAX_PAGES)", response.url, page)
+        elif next_url:
+            yield scrapy.Request(
+                next_url,
+                callback=self.parse_listing,
+                errback=self.on_error,
+                cb_kwargs={"section_path": section_path, "page": page + 1},
+                priority=5,
+            )
+
+    def parse_article(self, response: Response, listing_section: Optional[list[str]] = None) -> Iterable[Any]:
+        if not self._is_html(response):
+            return
+        result = extract_article(response.url, response.body, response.headers)
+        for problem in result.problems:
+            self._inc(f"extraction/problems/{problem}")
+        if not result.is_article:
+            self._inc(f"pages/not_article/{result.reason}")
+            logger.debug("Not an article (%s): %s", result.reason, response.url)
+            return
+        self._inc("pages/articles")
+        yield Article(
+            url=response.url,
+            site=self.site,
+            listingSection=listing_section,
+            dateDownloaded=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            **result.fields,
+        )
+
+    def on_error(self, failure: Any) -> None:
+        """Count and log a failed request; the crawl goes on."""
+        if failure.check(HttpError):
+            name = f"http_{failure.value.response.status}"
+        else:
+            name = type(failure.value).__name__
+        self._inc(f"requests/failed/{name}")
+        logger.warning("Request failed (%s): %s", name, failure.request.url)
+
+    def on_idle(self) -> None:
+        """Fetch the articles linked only from the home page, once every
+        section has been walked."""
+        if not self.home_links:
+            return
+        links, self.home_links = self.home_links, []
+        for url in links:
+            self.crawler.engine.crawl(
+                scrapy.Request(url, callback=self.parse_article, errback=self.on_error)
+            )
+        raise DontCloseSpider
+
+    # --- helpers --------------------------------------------------------------
+    def _inc(self, key: str) -> None:
+        self.crawler.stats.inc_value(f"aggregator/{key}")
+
+    def _is_html(self, response: Response) -> bool:
+        content_type = (response.headers.get(b"Content-Type") or b"").decode("latin-1").lower()
+        if isinstance(response, TextResponse) and ("html" in content_type or "xml" in content_type):
+            return True
+        if isinstance(response, TextResponse) and not content_type and response.body.lstrip()[:1] == b"<":
+            return True
+        self._inc("pages/not_html")
+        logger.warning("Not an HTML page (%s): %s", content_type or "no Content-Type", response.url)
+        return False
+
+    def _article_links(self, response: TextResponse) -> Iterable[str]:
+        seen = {canonical_url(response.url), canonical_url(self.start_url)}
+        for link in self.link_extractor.extract_links(response):
+            url = canonical_url(link.url)
+            if url in seen or url in self.section_urls or not urlsplit(url).path.strip("/"):
+                continue
+            seen.add(url)
+            yield url
+
+    def _next_page(self, response: TextResponse, page: int) -> Optional[str]:
+        """The listing's next page: a ``rel="next"`` / ``class="next"`` link,
+        else a link numbered ``page + 1`` (``/page/N/``, ``?paged=N``)."""
+        declared = response.xpath(
+            '//link[contains(concat(" ", normalize-space(@rel), " "), " next ")]/@href'
+            ' | //a[contains(concat(" ", normalize-space(@rel), " "), " next ")]/@href'
+            ' | //a[contains(concat(" ", normalize-space(@class), " "), " next ")]/@href'
+        ).getall()
+        numbered = [href for href in response.xpath("//a/@href").getall() if PAGINATION.search(href)]
+        host = urlsplit(response.url).netloc
+        current = canonical_url(response.url)
+        for href, must_number in [(h, False) for h in declared] + [(h, True) for h in numbered]:
+            url = canonical_url(urljoin(response.url, href.strip()))
+            if url == current or not same_site(host, urlsplit(url).netloc):
+                continue
+            if not must_number or page_number(url) == page + 1:
+                return url
+        return None
