@@ -22,6 +22,7 @@ from typing import Optional, Sequence
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import dateparser
+from w3lib.html import remove_tags
 
 EARLIEST_YEAR = 1990
 """Dates before this year are not publication dates of web news."""
@@ -122,6 +123,8 @@ def normalize_date(
     """
     if not raw or not raw.strip():
         return None
+    if "<" in raw:
+        raw = remove_tags(raw)
     zone = get_timezone(timezone)
     result = _fast_path(raw, zone)
     if result is None:

@@ -465,18 +465,26 @@ class _Page:
         if value:
             modified.append((value, "meta"))
         for el in self._content("//time"):
-            value = clean_text(el.get("datetime")) or clean_text(el.text_content())
+            text = clean_text(el.text_content()) or ""
+            value = clean_text(el.get("datetime")) or text
             if not value:
                 continue
             names = f"{el.get('class') or ''} {el.get('itemprop') or ''}"
-            if _UPDATED.search(names) or "modified" in names.lower():
+            marker = _UPDATED.search(text)
+            if marker and _PUBLISHED_PREFIX.sub("", text[: marker.start()]).strip(" |·•-–,"):
+                # "14/03/2024 08:05 | Updated 14/03/2024 21:40": the first date is the publication.
+                published.append((_PUBLISHED_PREFIX.sub("", text[: marker.start()]).strip(" |·•-–,"), "text"))
+                modified.append((value, "time"))
+            elif _UPDATED.search(names) or "modified" in names.lower():
                 modified.append((value, "time"))
             else:
                 published.append((value, "time"))
-        if not published:
-            text = self._visible_date(h1)
-            if text:
+        if not published or not modified:
+            text, updated = self._visible_date(h1)
+            if text and not published:
                 published.append((text, "text"))
+            if updated and not modified:
+                modified.append((updated, "text"))
         if not published:
             match = _URL_DATE.search(urlsplit(self.url).path)
             if match:
@@ -484,12 +492,17 @@ class _Page:
                 published.append((f"{year}-{int(month):02d}-{int(day):02d}", "url"))
         return (published[0] if published else None, modified[0] if modified else None)
 
-    def _visible_date(self, h1: Any) -> Optional[str]:
-        """A date printed as text in the article's header: the first element
-        after the headline whose class names a date, outside the chrome."""
+    def _visible_date(self, h1: Any) -> tuple[Optional[str], Optional[str]]:
+        """Dates printed as text in the article's header: the first element
+        near the headline whose class names a date, outside the chrome.
+
+        :returns: ``(published, updated)`` raw texts, split at an "Updated"
+            marker ("Published: May 18 · Updated: May 19"); either may be None.
+        """
         elements = self._content(
             "//*[self::span or self::div or self::p or self::li or self::small]"
             "[contains(translate(@class, 'DATEIMPUBLSHO', 'dateimpublsho'), 'date')"
+            " or contains(@class, 'meta')"
             " or contains(translate(@class, 'DATEIMPUBLSHO', 'dateimpublsho'), 'publish')"
             " or contains(translate(@class, 'DATEIMPUBLSHO', 'dateimpublsho'), 'posted')]"
         )
@@ -501,11 +514,15 @@ class _Page:
             text = clean_text(el.text_content())
             if not text or len(text) > 120 or not re.search(r"\d", text):
                 continue
-            text = _UPDATED.split(text)[0].strip(" |·•-–,")
-            text = _PUBLISHED_PREFIX.sub("", text).strip()
-            if text and re.search(r"\d", text):
-                return text
-        return None
+            marker = _UPDATED.search(text)
+            updated = text[marker.end() :].strip(" :|·•-–,") if marker else None
+            text = text[: marker.start()] if marker else text
+            text = _PUBLISHED_PREFIX.sub("", text.strip(" |·•-–,")).strip()
+            published = text if re.search(r"\d", text) else None
+            updated = updated if updated and re.search(r"\d", updated) else None
+            if published or updated:
+                return published, updated
+        return None, None
 
     def _authors(self) -> list[str]:
         names: list[str] = []

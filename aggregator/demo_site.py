@@ -1,0 +1,1120 @@
+"""A deterministic fake WordPress news site, "The Daily Demo", and a local server for it.
+
+``build_demo_site()`` invents a news site in the shape of a WordPress news
+theme (a main menu and a top menu of two-level categories, category / tag /
+author archives with pagination, date-based article permalinks, widgets,
+a trending ticker, a login pop-up) together with the ground truth a crawler
+should extract from it. ``DemoServer`` serves a built site over HTTP on
+127.0.0.1. Everything derives from the seed: two builds with the same
+arguments serve byte-identical pages. Pages are rendered on request, so a
+5,000-article site builds in well under a second.
+
+All text is invented filler; its people, places and events are fictional.
+Only the standard library is used.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+import random
+import re
+import threading
+import unicodedata
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from functools import lru_cache
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, parse_qsl, quote, quote_plus, urlsplit
+
+SITE_NAME = "The Daily Demo"
+SITE_TIMEZONE = "Asia/Singapore"
+PER_PAGE = 10
+"""Article cards per archive page (categories, tags, authors)."""
+HOME_CARDS = 20
+"""Newest articles listed on the home page."""
+
+HTML_TYPE = "text/html; charset=utf-8"
+TEXT_TYPE = "text/plain; charset=utf-8"
+
+_TZ = timezone(timedelta(hours=8))  # Singapore: UTC+08:00 all year, no DST
+_END = datetime(2026, 11, 1, tzinfo=_TZ)  # articles are dated in the 730 days before
+_SPAN_DAYS = 730
+_PAGINATION_STYLES = ("path", "query", "next-only")
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July",
+           "August", "September", "October", "November", "December")
+
+# --- Taxonomy ------------------------------------------------------------------
+# Top-level section -> subsections. Subsection names are unique site-wide, so
+# a breadcrumb showing only the child resolves to one menu path.
+_TAXONOMY: dict[str, list[str]] = {
+    "World News": ["Us & Canada", "Europe", "Asia", "Africa", "Middle East"],
+    "Politics": ["Elections", "Political Parties", "Government Policies",
+                 "International Relations"],
+    "Business & Finance": ["Market Trends", "Stock Market", "Entrepreneurship",
+                           "Corporate News"],
+    "Science & Environment": ["Space Exploration", "Climate Change",
+                              "Wildlife & Conservation", "Medical Research"],
+    "Health": ["Public Health", "Mental Health", "Fitness & Nutrition"],
+    "Sports": ["Football", "Basketball", "Tennis", "Motorsport"],
+    "Entertainment": ["Movies", "Music", "TV & Streaming", "Awards & Festivals"],
+    "Crime & Justice": ["Court Cases", "Cybercrime", "Policing"],
+    "Technology & Startups": ["Software & Apps", "Artificial Intelligence",
+                              "Cybersecurity", "Gadgets & Devices"],
+    "Education": ["Higher Education", "Online Learning", "School Reforms"],
+    "Lifestyle": ["Travel", "Food & Drink", "Home & Living"],
+}
+_MAIN_MENU = list(_TAXONOMY)[:9]
+# The top bar repeats "Technology & Startups" (same URLs), as the seed theme does.
+_TOP_MENU = ["Education", "Lifestyle", "Technology & Startups"]
+_STATIC_PAGES = (("About us", "/about-us/", 2), ("Contact", "/contact/", 3))
+
+# --- Invented text banks ---------------------------------------------------------
+# Per top-level section: headline subjects (plural), headline objects, and the
+# topical vocabulary that article bodies of the section draw from.
+_TOPICS: dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]] = {
+    "World News": (
+        ("Coastal nations", "Regional envoys", "Border towns", "Island councils",
+         "Foreign ministers", "Aid agencies", "Harbour cities", "Trade delegations"),
+        ("a shared fisheries pact", "new ferry routes", "cross-border rail links",
+         "a joint flood warning system", "visa-free travel for students",
+         "talks on river water sharing", "a regional disaster fund",
+         "the reopening of mountain passes"),
+        tuple("envoy summit border treaty delegation ministry embassy accord diplomats "
+              "ceasefire negotiators region neighbours corridor ferry harbour visa convoy "
+              "refugees relief mandate sanctions charter consulate talks provinces "
+              "coastline frontier bilateral multilateral".split()),
+    ),
+    "Politics": (
+        ("Opposition lawmakers", "City mayors", "Party delegates", "Election officials",
+         "Senate committees", "Cabinet advisers", "Young voters", "Campaign volunteers"),
+        ("a draft ballot reform", "longer early voting hours",
+         "new rules on campaign spending", "a cross-party housing plan",
+         "the revised district map", "a public consultation on budgets",
+         "a shorter parliamentary recess", "plans for digital voter cards"),
+        tuple("ballot parliament caucus senator mayor legislature coalition manifesto "
+              "amendment constituency referendum candidate campaign polling turnout "
+              "cabinet minister debate bill committee veto motion delegates electorate "
+              "governance reform quorum statute assembly".split()),
+    ),
+    "Business & Finance": (
+        ("Regional lenders", "Small retailers", "Shipping firms", "Café owners",
+         "Factory suppliers", "Bond traders", "Family businesses", "Payroll providers"),
+        ("slimmer quarterly forecasts", "a new export credit line",
+         "cheaper warehouse leases", "a merger of two logistics groups",
+         "higher dividends for shareholders", "a four-day trading week pilot",
+         "fresh rules for invoice payments", "a rebound in consumer spending"),
+        tuple("revenue profit dividend shares investors earnings quarter forecast "
+              "inflation lender credit market exports tariffs merger supply retailer "
+              "margins valuation bonds index growth capital liquidity payroll audit "
+              "ledger wholesale portfolio interest".split()),
+    ),
+    "Science & Environment": (
+        ("Marine biologists", "Satellite teams", "Glacier researchers", "Forest rangers",
+         "Soil scientists", "Observatory staff", "Wetland volunteers", "Climate modellers"),
+        ("a surprising rise in coral spawning", "the first map of a deep-sea ridge",
+         "new data on alpine snow cover", "a rare comet visible at dawn",
+         "seed banks for native grasses", "cleaner air along river valleys",
+         "a census of migrating shorebirds", "a quieter solar cycle"),
+        tuple("climate species habitat satellite orbit telescope emissions carbon "
+              "glacier rainfall ecosystem biodiversity wetland coral pollinators forest "
+              "specimen laboratory experiment hypothesis samples temperature atmosphere "
+              "drought conservation fossil sediment reef migration".split()),
+    ),
+    "Health": (
+        ("Community clinics", "Hospital nurses", "School nutritionists",
+         "Rural pharmacists", "Sleep researchers", "Physiotherapists",
+         "Public health teams", "Blood donors"),
+        ("longer opening hours for walk-in care", "a new guide to healthy lunches",
+         "free screening days for seniors", "a pilot for text message reminders",
+         "shorter waits for routine check-ups", "quiet rooms for night-shift staff",
+         "a campaign on daily stretching", "mobile vaccination vans"),
+        tuple("clinic patients nurses doctors treatment vaccine screening wellbeing "
+              "nutrition therapy hospital symptoms diagnosis prevention recovery fitness "
+              "sleep diet pharmacy immunity checkups outpatient wards caregivers "
+              "counselling dosage trial infection hygiene exercise".split()),
+    ),
+    "Sports": (
+        ("Veteran goalkeepers", "Junior tennis players", "Club coaches",
+         "Marathon organisers", "Rally drivers", "Basketball rookies",
+         "Stadium groundskeepers", "Swim squads"),
+        ("a dramatic late comeback", "the first home win of the season",
+         "a new training ground by the river", "a rain-soaked cup final",
+         "fresh talent from youth academies", "a record crowd at the velodrome",
+         "an extra-time thriller", "plans for a floodlit night league"),
+        tuple("match season league coach striker goalkeeper tournament fixture stadium "
+              "championship referee penalty playoffs squad midfield sprint lap podium "
+              "relay captain transfer victory defeat draw training fans halftime "
+              "scoreline rookie rally".split()),
+    ),
+    "Entertainment": (
+        ("Indie filmmakers", "Festival curators", "Streaming studios", "Jazz quartets",
+         "Theatre troupes", "Animation studios", "Comedy writers", "Session musicians"),
+        ("a sold-out open-air screening", "a surprise second season",
+         "a new prize for debut albums", "the return of a classic variety show",
+         "a late-night concert series", "a documentary about lighthouse keepers",
+         "subtitles in twelve languages", "a touring puppet opera"),
+        tuple("film album premiere director actors festival studio soundtrack streaming "
+              "episode series concert audience critics screenplay trailer gallery "
+              "theatre musicians tour encore drama comedy animation cinema ballad "
+              "playlist casting rehearsal costume".split()),
+    ),
+    "Crime & Justice": (
+        ("Appeals judges", "Neighbourhood police", "Public defenders",
+         "Fraud investigators", "Court clerks", "Jury panels", "Prison reform groups",
+         "Digital forensics teams"),
+        ("a backlog of small claims cases", "new rules for body cameras",
+         "a scheme to return stolen bicycles", "evening hearings for minor offences",
+         "a long-running forgery inquiry", "online reporting for phone scams",
+         "victim support desks at courthouses", "plain-language court summaries"),
+        tuple("court judge verdict trial appeal evidence witness prosecutor defence "
+              "jury sentence hearing investigation police detectives warrant inquiry "
+              "statute offence fraud custody probation testimony ruling tribunal "
+              "magistrate forensic lawyers bail justice".split()),
+    ),
+    "Technology & Startups": (
+        ("Young app developers", "Chip designers", "Robotics start-ups",
+         "Cloud engineers", "Open-source maintainers", "Cybersecurity analysts",
+         "Gadget reviewers", "Seed investors"),
+        ("a faster offline translation tool", "cheaper sensors for smart farms",
+         "a patch for a widespread router flaw", "the first foldable e-reader",
+         "a funding round for battery recycling", "privacy labels for mobile apps",
+         "a coding club for retirees", "smaller language models on laptops"),
+        tuple("software startup algorithm processor cloud servers encryption developers "
+              "platform prototype funding investors devices sensors battery network "
+              "firmware bandwidth interface dataset automation robotics chips app "
+              "update security patch users latency code".split()),
+    ),
+    "Education": (
+        ("University lecturers", "Primary school teachers", "Scholarship boards",
+         "Online course designers", "Student unions", "School librarians",
+         "Exam boards", "Adult learners"),
+        ("a shorter academic calendar", "free textbooks for first-year students",
+         "a new apprenticeship track", "reading hours before class",
+         "a revised maths curriculum", "evening classes in coding",
+         "smaller class sizes", "a mentoring scheme for new teachers"),
+        tuple("students teachers classroom curriculum lecture campus semester "
+              "scholarship exams tuition degree graduates library literacy homework "
+              "syllabus faculty enrolment seminar tutors pupils grades courses research "
+              "diploma learning school academy coursework timetable".split()),
+    ),
+    "Lifestyle": (
+        ("Weekend travellers", "Home cooks", "Balcony gardeners", "Vintage shoppers",
+         "Hostel owners", "Market traders", "Interior designers", "Cycling clubs"),
+        ("slow train journeys through the hills", "recipes built around winter squash",
+         "small flats with clever storage", "a revival of hand-knitted jumpers",
+         "quiet beaches outside the high season", "a guide to seasonal street food",
+         "sharing tools between neighbours", "weekend trips to Port Élise"),
+        tuple("recipe travel kitchen garden holiday flavour design furniture weekend "
+              "market bakery coffee hiking itinerary fashion fabric apartment décor "
+              "spices breakfast picnic journey hostel seasonal handmade cosy vintage "
+              "balcony neighbourhood leisure".split()),
+    ),
+}
+_VERBS = ("weigh", "unveil", "debate", "revisit", "welcome", "question", "back",
+          "push for", "prepare for", "look into", "celebrate", "test", "map out", "rethink")
+_QUALIFIERS = ("after a quiet year", "ahead of the busy season", "as costs keep rising",
+               "despite mixed early results", "for the first time in a decade",
+               "following a long review", "in Nørhavn", "near Port Élise",
+               "under a new pilot scheme", "with help from local volunteers",
+               "before the end of the quarter", "amid calls for clearer rules",
+               "as residents share their views", "at a packed town hall meeting")
+_QUOTES = ("‘It’s a new chapter’", "‘We are just getting started’",
+           "‘Nobody saw this coming’", "‘A quiet revolution’", "‘Worth the wait’",
+           "‘Small steps, big change’")
+_LABELS = ("slow city", "green corridor", "open door", "second chance", "long table")
+# (weight, template); {S} subject, {s} subject in lower case, {s2} a second subject.
+_HEADLINE_FORMS = (
+    (5, "{S} {v} {o} {q}"),
+    (2, "{S} {v} {o}"),
+    (2, "Why {s} {v} {o}"),
+    (1, "{quote}: {S} {v} {o}"),
+    (1, 'Inside the "{label}" plan: {s} {v} {o}'),
+    (1, "Q&A: how {s} {v} {o}"),
+    (1, "{S} and {s2} {v} {o} {q}"),
+)
+_FILLER = tuple(
+    "the a of and to in for with on as by from at about after before during while "
+    "residents officials said says plan new local year week month group people change "
+    "report early public small several many next first second recent support review "
+    "data team project city region community cost time work process result question "
+    "answer meeting schedule budget volunteers members figures months details steps "
+    "approach effort results service programme pilot council office statement proposal "
+    "survey partners experts observers organisers café façade naïve neighbours’ "
+    "said it was likely that more than half would also still now however because "
+    "which this those these their its our other further clear careful modest steady "
+    "gradual broader quieter longer".split())
+_AUTHORS = ("Daniel Reyes", "Priya Natarajan", "Tom Whitfield", "Zoë Ångström",
+            "Hana Kobayashi", "Marcus Bell")
+_TAGS = ("Policy Watch", "Explainer", "Data Check", "Local Voices", "Weekend Read",
+         "Field Notes", "Market Pulse", "Green Shift", "Night Desk", "Café Culture",
+         "Year in Review", "Interview", "Analysis", "Community", "Fact Sheet", "First Look")
+
+_NOT_FOUND_BODY = (
+    '<!DOCTYPE html>\n<html lang="en-US"><head><meta charset="UTF-8">'
+    f"<title>Page not found – {SITE_NAME}</title></head>"
+    '<body class="error404"><h1 class="page-title">Oops! That page can’t be found.</h1>'
+    '<p>It looks like nothing was found at this location. <a href="/">Back to the home page</a>.'
+    "</p></body></html>\n"
+).encode()
+_ROBOTS_TXT = b"User-agent: *\nDisallow: /wp-admin/\n"
+_TRACKING = "?utm_source=home&utm_medium=card"
+
+
+def _esc(text: str) -> str:
+    return html.escape(text, quote=True)
+
+
+_TRANSLIT = str.maketrans({"ø": "o", "Ø": "O", "æ": "ae", "Æ": "AE", "ß": "ss",
+                           "œ": "oe", "Œ": "OE", "&": " "})
+
+
+def _slug(text: str) -> str:
+    """WordPress-like slug: accents dropped, quotes and '&' removed, '-' separated."""
+    ascii_text = unicodedata.normalize("NFKD", text.translate(_TRANSLIT))
+    ascii_text = ascii_text.encode("ascii", "ignore").decode().replace("'", "")
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.replace('"', "").lower()).strip("-")
+
+
+def _long_date(moment: datetime) -> str:
+    return f"{_MONTHS[moment.month - 1]} {moment.day}, {moment.year}"
+
+
+def _clock(moment: datetime) -> str:
+    return f"{moment.hour % 12 or 12}:{moment.minute:02d} {'am' if moment.hour < 12 else 'pm'}"
+
+
+def _utc(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _balanced(rng: random.Random, n: int, weighted: tuple) -> list:
+    """``n`` values in the exact proportions of ``weighted`` ((value, weight), ...), shuffled."""
+    total = sum(weight for _, weight in weighted)
+    shares = [n * weight / total for _, weight in weighted]
+    counts = [int(share) for share in shares]
+    by_remainder = sorted(range(len(shares)), key=lambda k: counts[k] - shares[k])
+    for k in by_remainder[: n - sum(counts)]:
+        counts[k] += 1
+    values = [value for (value, _), count in zip(weighted, counts) for _ in range(count)]
+    rng.shuffle(values)
+    return values
+
+
+def _page_url(base: str, page: int, style: str) -> str:
+    if page == 1:
+        return base
+    return f"{base}?paged={page}" if style == "query" else f"{base}page/{page}/"
+
+
+@dataclass(frozen=True)
+class _Category:
+    name: str
+    path: tuple[str, ...]
+    url: str
+    term_id: int
+    pagination: str  # one of _PAGINATION_STYLES
+
+
+@dataclass
+class _Post:
+    post_id: int
+    url: str
+    headline: str
+    published: datetime
+    modified: datetime | None  # shown on the page (JSON-LD or <time class="updated">)
+    categories: list[_Category]  # primary first
+    author: int  # index into _AUTHORS
+    tags: list[int]  # indexes into _TAGS
+    words: int
+    has_label: bool
+    minutes: int
+    date_variant: str
+    crumb_variant: str
+    has_canonical: bool
+    comments: int
+
+    @property
+    def image(self) -> str:
+        return f"/wp-content/uploads/{self.published:%Y/%m}/{self.url.rstrip('/').rsplit('/', 1)[1]}.jpg"
+
+
+@dataclass
+class _Listing:
+    base: str
+    title: str  # the <h1>
+    crumbs: list[tuple[str, str]]  # (name, url) below Home
+    posts: list[int]  # indexes into _Renderer.posts, newest first
+    pagination: str
+    body_class: str
+
+
+def _categories() -> list[_Category]:
+    categories: list[_Category] = []
+    for top, subs in _TAXONOMY.items():
+        for name in [top, *subs]:
+            path = (top,) if name == top else (top, name)
+            url = "/category/" + "".join(_slug(part) + "/" for part in path)
+            categories.append(_Category(name, path, url, len(categories) + 2,
+                                        _PAGINATION_STYLES[len(categories) % 3]))
+    return categories
+
+
+_UNCATEGORIZED = _Category("Uncategorized", ("Uncategorized",), "/category/uncategorized/", 1, "path")
+
+
+def _headline(rng: random.Random, top: str) -> str:
+    subjects, objects, _ = _TOPICS[top]
+    weights = [weight for weight, _ in _HEADLINE_FORMS]
+    while True:
+        template = rng.choices(_HEADLINE_FORMS, weights)[0][1]
+        subject, second = rng.sample(subjects, 2)
+        text = template.format(
+            S=subject, s=subject[0].lower() + subject[1:], s2=second[0].lower() + second[1:],
+            v=rng.choice(_VERBS), o=rng.choice(objects), q=rng.choice(_QUALIFIERS),
+            quote=rng.choice(_QUOTES), label=rng.choice(_LABELS))
+        if 6 <= len(text.split()) <= 12:
+            return text
+
+
+def _make_posts(n: int, seed: int, categories: list[_Category]) -> list[_Post]:
+    rng = random.Random(seed)
+    tops = [c for c in categories if len(c.path) == 1]
+    subs = {top.name: [c for c in categories if c.path[0] == top.name and len(c.path) == 2]
+            for top in tops}
+    drafts = []
+    headlines: set[str] = set()
+    for top in _balanced(rng, n, tuple((top, 1) for top in tops)):
+        headline = _headline(rng, top.name)
+        while headline in headlines:
+            headline = _headline(rng, top.name)
+        headlines.add(headline)
+        primary = rng.choice(subs[top.name]) if rng.random() < 0.75 else top
+        local = (_END - timedelta(days=rng.randrange(1, _SPAN_DAYS + 1))
+                 + timedelta(hours=rng.randint(6, 22), minutes=rng.randrange(60)))
+        k = rng.randrange(6)  # ceil(words / 200) == k + 1, far from any boundary
+        words = rng.randint(90 if k == 0 else k * 200 + 30, k * 200 + 170)
+        drafts.append((local, headline, primary, words))
+    drafts.sort(key=lambda draft: draft[0])
+
+    date_variants = _balanced(rng, n, (("json-ld", 1), ("time", 1), ("text", 1)))
+    labels = _balanced(rng, n, ((True, 1), (False, 1)))
+    second_category = _balanced(rng, n, ((True, 1), (False, 9)))
+    canonical = _balanced(rng, n, ((True, 85), (False, 15)))
+    in_sub = [i for i, draft in enumerate(drafts) if len(draft[2].path) == 2]
+    crumbs = dict(zip(in_sub, _balanced(rng, len(in_sub), (
+        ("home", 30), ("home-last-text", 25), ("no-home", 25), ("child-only", 20)))))
+    slugs: set[str] = set()
+    posts = []
+    for i, (local, headline, primary, words) in enumerate(drafts):
+        slug = base_slug = _slug(headline)
+        suffix = 2
+        while slug in slugs:  # WordPress appends -2, -3… to a taken slug
+            slug, suffix = f"{base_slug}-{suffix}", suffix + 1
+        slugs.add(slug)
+        cats = [primary]
+        if second_category[i]:
+            family = primary.path[0]
+            cats.append(rng.choice([c for c in categories if c.path[0] != family]))
+        variant = date_variants[i]
+        modified = None
+        if variant == "json-ld":
+            modified = local if rng.random() < 0.5 else local + timedelta(minutes=rng.randint(45, 20 * 24 * 60))
+        elif variant == "time" and rng.random() < 0.5:
+            modified = local + timedelta(minutes=rng.randint(45, 20 * 24 * 60))
+        computed = math.ceil(words / 200)
+        posts.append(_Post(
+            post_id=1000 + 3 * i, url=f"/{local:%Y/%m/%d}/{slug}/", headline=headline,
+            published=local, modified=modified, categories=cats, author=rng.randrange(len(_AUTHORS)),
+            tags=sorted(rng.sample(range(len(_TAGS)), rng.randint(2, 4))), words=words,
+            has_label=labels[i], minutes=computed + 1 if labels[i] else computed,
+            date_variant=variant,
+            crumb_variant=crumbs.get(i) or rng.choice(("home", "home-last-text", "no-home")),
+            has_canonical=canonical[i], comments=rng.randint(0, 14)))
+    return posts
+
+
+class _Renderer(Mapping):
+    """Lazy ``path (with query) -> (content_type, body)`` mapping of a built site.
+
+    Iterating lists every static page; ``"/?s=<term>"`` search pages are also
+    accepted by ``[]`` though never listed.
+    """
+
+    def __init__(self, posts: list[_Post], categories: list[_Category], seed: int):
+        self.posts = posts
+        self.seed = seed
+        self.categories = categories
+        self.by_url = {post.url: i for i, post in enumerate(posts)}
+        rng = random.Random(f"{seed}:layout")
+        newest = list(range(len(posts) - 1, -1, -1))
+        self.trending = rng.sample(newest[:60], min(5, len(posts)))
+        self.featured = rng.sample(newest, min(3, len(posts)))
+        self.recent = newest[:4]
+        by_top: dict[str, list[int]] = {}
+        for i, post in enumerate(posts):
+            by_top.setdefault(post.categories[0].path[0], []).append(i)
+        self.by_top = by_top
+        self.top_position = {i: k for members in by_top.values() for k, i in enumerate(members)}
+        self.listings = self._make_listings(newest)
+        self.listing_pages: dict[str, tuple[_Listing, int]] = {}
+        for listing in self.listings:
+            count = max(1, math.ceil(len(listing.posts) / PER_PAGE))
+            for page in range(1, count + 1):
+                self.listing_pages[_page_url(listing.base, page, listing.pagination)] = (listing, page)
+        self.keys = ["/", "/robots.txt", "/wp-login.php", *(url for _, url, _ in _STATIC_PAGES),
+                     *self.listing_pages, *self.by_url]
+        self.paragraphs = lru_cache(maxsize=4096)(self._paragraphs)
+        self.chrome_top = self._top_bar() + self._header() + self._mobile_menu()
+        self.chrome_bottom = self._sidebar() + "</div></div>\n" + self._footer() + "</div>\n" + self._login()
+
+    # --- Mapping -------------------------------------------------------------------
+    def __getitem__(self, key: str) -> tuple[str, bytes]:
+        if key.startswith("/?s="):
+            return HTML_TYPE, self._search(parse_qs(key[2:]).get("s", [""])[0])
+        if key == "/robots.txt":
+            return TEXT_TYPE, _ROBOTS_TXT
+        if key in self.by_url:
+            return HTML_TYPE, self._article(self.by_url[key])
+        if key in self.listing_pages:
+            return HTML_TYPE, self._listing(*self.listing_pages[key])
+        if key == "/":
+            return HTML_TYPE, self._home()
+        if key == "/wp-login.php":
+            return HTML_TYPE, self._login_page()
+        for name, url, page_id in _STATIC_PAGES:
+            if key == url:
+                return HTML_TYPE, self._static_page(name, url, page_id)
+        raise KeyError(key)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.keys)
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and (
+            key in self.by_url or key in self.listing_pages or key.startswith("/?s=")
+            or key in ("/", "/robots.txt", "/wp-login.php")
+            or any(key == url for _, url, _ in _STATIC_PAGES))
+
+    # --- Site model --------------------------------------------------------------------
+    def _make_listings(self, newest: list[int]) -> list[_Listing]:
+        listings = []
+        for category in [*self.categories, _UNCATEGORIZED]:
+            members = [i for i in newest if any(
+                c.path[: len(category.path)] == category.path for c in self.posts[i].categories)]
+            crumbs = [(name, next(c.url for c in self.categories if c.path == category.path[: k + 1]))
+                      for k, name in enumerate(category.path)] if category is not _UNCATEGORIZED \
+                else [(category.name, category.url)]
+            listings.append(_Listing(category.url, category.name, crumbs, members,
+                                     category.pagination,
+                                     f"archive category category-{_slug(category.name)}"))
+        for t, tag in enumerate(_TAGS):
+            url = f"/tag/{_slug(tag)}/"
+            listings.append(_Listing(url, f"Tag: {tag}", [(tag, url)],
+                                     [i for i in newest if t in self.posts[i].tags], "path",
+                                     f"archive tag tag-{_slug(tag)}"))
+        for a, author in enumerate(_AUTHORS):
+            url = f"/author/{_slug(author)}/"
+            listings.append(_Listing(url, f"Author: {author}", [(author, url)],
+                                     [i for i in newest if self.posts[i].author == a], "path",
+                                     f"archive author author-{_slug(author)}"))
+        return listings
+
+    def related(self, i: int) -> list[int]:
+        """Three other articles of the same top-level section, nearest in date."""
+        members = self.by_top[self.posts[i].categories[0].path[0]]
+        k = self.top_position[i]
+        order = [k + d for step in range(1, len(self.posts)) for d in (-step, step)]
+        picks = [members[j] for j in order if 0 <= j < len(members)][:3]
+        picks += [j for j in range(len(self.posts) - 1, -1, -1) if j != i and j not in picks]
+        return picks[:3]
+
+    def _paragraphs(self, i: int) -> tuple[tuple[str, ...], ...]:
+        """Body text of post ``i``: paragraphs of words, exactly ``post.words`` in all."""
+        post = self.posts[i]
+        rng = random.Random(f"{self.seed}:{post.post_id}")
+        vocabulary = _TOPICS[post.categories[0].path[0]][2]
+        count = max(3, min(12, round(post.words / 95)))
+        weights = [rng.uniform(0.6, 1.4) for _ in range(count)]
+        sizes = [int(post.words * w / sum(weights)) for w in weights]
+        sizes[-1] += post.words - sum(sizes)
+        paragraphs = []
+        for size in sizes:
+            words = [rng.choice(vocabulary) if rng.random() < 0.4 else rng.choice(_FILLER)
+                     for _ in range(size)]
+            start = 0
+            while start < size:
+                end = start + rng.randint(7, 18)
+                end = size if size - end < 4 else end
+                words[start] = words[start][0].upper() + words[start][1:]
+                for k in range(start + 2, end - 2):
+                    if rng.random() < 0.05:
+                        words[k] += ","
+                words[end - 1] += "."
+                start = end
+            paragraphs.append(tuple(words))
+        return tuple(paragraphs)
+
+    def _excerpt(self, i: int, words: int = 28) -> str:
+        first = [w for paragraph in self.paragraphs(i) for w in paragraph][:words]
+        return " ".join(first).rstrip(".,") + "…"
+
+    # --- Shared chrome ----------------------------------------------------------------
+    def _menu_items(self, tops: list[str], id_base: int, li_prefix: str, with_pages: bool) -> str:
+        items = []
+        ident = id_base
+        by_path = {c.path: c for c in self.categories}
+        for top in tops:
+            ident += 1
+            subs = []
+            for sub in _TAXONOMY[top]:
+                ident += 1
+                subs.append(f'<li id="{li_prefix}{ident}" class="menu-item menu-item-type-taxonomy '
+                            f'menu-item-object-category menu-item-{ident}"><a href="{by_path[(top, sub)].url}">'
+                            f"{_esc(sub)}</a></li>")
+            items.append(f'<li id="{li_prefix}{ident}" class="menu-item menu-item-type-taxonomy '
+                         f'menu-item-object-category menu-item-has-children menu-item-{ident}">'
+                         f'<a href="{by_path[(top,)].url}">{_esc(top)}</a>\n<ul class="sub-menu">\n'
+                         + "\n".join(subs) + "\n</ul>\n</li>")
+        if with_pages:
+            for name, url, _ in _STATIC_PAGES:
+                ident += 1
+                items.append(f'<li id="{li_prefix}{ident}" class="menu-item menu-item-type-post_type '
+                             f'menu-item-object-page menu-item-{ident}"><a href="{url}">{_esc(name)}</a></li>')
+        return "\n".join(items)
+
+    def _home_item(self, li_id: str) -> str:
+        return (f'<li id="{li_id}" class="menu-item menu-item-type-custom menu-item-object-custom '
+                f'menu-item-home"><a href="/">Home</a></li>\n')
+
+    def _top_bar(self) -> str:
+        return ('<div id="top-bar" class="top-bar"><nav class="top-navigation" aria-label="Top menu">\n'
+                '<ul id="menu-top-menu" class="menu">\n'
+                + self._menu_items(_TOP_MENU, 200, "menu-item-", True) + "\n</ul></nav></div>\n")
+
+    def _header(self) -> str:
+        return ('<header id="masthead" class="site-header">\n'
+                f'<div class="site-branding"><p class="site-title"><a href="/" rel="home">{SITE_NAME}</a></p>'
+                '<p class="site-description">Invented news, every day</p></div>\n'
+                '<nav id="main-nav" class="main-navigation" aria-label="Main menu">\n'
+                '<ul id="menu-main-menu" class="menu">\n' + self._home_item("menu-item-100")
+                + self._menu_items(_MAIN_MENU, 100, "menu-item-", False) + "\n</ul></nav>\n"
+                '<form role="search" method="get" class="search-form" action="/">'
+                '<label><span class="screen-reader-text">Search for:</span>'
+                '<input type="search" class="search-field" placeholder="Search …" value="" name="s"></label>'
+                '<button type="submit" class="search-submit">Search</button></form>\n</header>\n')
+
+    def _mobile_menu(self) -> str:
+        return ('<div class="mobile-menu off-canvas" id="off-canvas" aria-hidden="true">\n'
+                '<button class="off-canvas-close" type="button">Close</button>\n'
+                '<ul id="mobile-menu-list" class="menu">\n' + self._home_item("mobile-menu-item-100")
+                + self._menu_items(_MAIN_MENU, 100, "mobile-menu-item-", False) + "\n</ul></div>\n")
+
+    def _card_minutes(self, j: int, current: int | None) -> int:
+        """Reading time shown on a card for post ``j``: never the current article's own."""
+        minutes = self.posts[j].minutes
+        if current is not None and minutes == self.posts[current].minutes:
+            return minutes + 4
+        return minutes
+
+    def _time(self, moment: datetime, css: str = "entry-date published") -> str:
+        return f'<time class="{css}" datetime="{moment.isoformat()}">{_long_date(moment)}</time>'
+
+    def _ticker(self, current: int | None) -> str:
+        items = []
+        for j in [j for j in self.trending if j != current][:4]:
+            post = self.posts[j]
+            items.append(f'<li class="trending-item"><h3 class="trending-title"><a href="{post.url}">'
+                         f"{_esc(post.headline)}</a></h3>{self._time(post.published)} "
+                         f'<span class="reading-time">Reading Time: {self._card_minutes(j, current)} '
+                         "mins read</span></li>")
+        return ('<div class="trending-ticker"><span class="trending-label">Trending</span>\n'
+                '<ul class="trending-list">\n' + "\n".join(items) + "\n</ul></div>\n")
+
+    def _sidebar(self) -> str:
+        recent = "\n".join(
+            f'<li><h4 class="recent-title"><a href="{self.posts[j].url}">{_esc(self.posts[j].headline)}</a>'
+            f'</h4><span class="recent-date">{_long_date(self.posts[j].published)}</span></li>'
+            for j in self.recent)
+        tags = " ".join(f'<a href="/tag/{_slug(tag)}/" class="tag-cloud-link">{_esc(tag)}</a>' for tag in _TAGS)
+        return ('<aside id="secondary" class="sidebar widget-area">\n'
+                '<div class="widget widget_recent_news"><h3 class="widget-title">Recent News</h3>\n'
+                f'<ul class="recent-news">\n{recent}\n</ul></div>\n'
+                '<div class="widget widget_tag_cloud"><h3 class="widget-title">Tags</h3>'
+                f'<div class="tagcloud">{tags}</div></div>\n</aside>\n')
+
+    def _footer(self) -> str:
+        every = sorted([*self.categories, _UNCATEGORIZED], key=lambda c: c.name.casefold())
+        cats = "\n".join(f'<li class="cat-item cat-item-{c.term_id}"><a href="{c.url}">{_esc(c.name)}</a></li>'
+                         for c in every)
+        by_path = {c.path: c for c in self.categories}
+        flat = [(top, by_path[(top,)].url) for top in _TOP_MENU] + [(n, u) for n, u, _ in _STATIC_PAGES]
+        menu = "\n".join(f'<li id="menu-item-{301 + k}" class="menu-item menu-item-{301 + k}">'
+                         f'<a href="{url}">{_esc(name)}</a></li>' for k, (name, url) in enumerate(flat))
+        return ('<footer id="colophon" class="site-footer">\n<div class="footer-widgets">\n'
+                f'<div class="widget widget_text"><p>{SITE_NAME} is an invented news website made for '
+                "software tests: its stories, people and places are fictional.</p></div>\n"
+                '<div class="widget widget_categories"><h3 class="widget-title">Browse by Category</h3>\n'
+                f"<ul>\n{cats}\n</ul></div>\n</div>\n"
+                f'<nav class="footer-navigation"><ul id="menu-footer-menu" class="menu">\n{menu}\n</ul></nav>\n'
+                f'<div class="site-info">© 2026 {SITE_NAME}. All rights reserved.</div>\n</footer>\n')
+
+    def _login(self) -> str:
+        return ('<div id="login-modal" class="modal login-modal" aria-hidden="true">\n'
+                '<h3 class="modal-title">Welcome Back!</h3>\n<p>Login to your account below</p>\n'
+                '<form name="loginform" action="/wp-login.php" method="post">'
+                '<input type="text" name="log" placeholder="Username or Email">'
+                '<input type="password" name="pwd" placeholder="Password">'
+                '<label><input type="checkbox" name="rememberme" value="forever"> Remember Me</label>'
+                '<button type="submit">Log In</button></form>\n'
+                '<p><a href="/wp-login.php?action=lostpassword">Forgotten Password?</a></p>\n</div>\n')
+
+    def _document(self, title: str, head: str, body_class: str, main: str, current: int | None) -> bytes:
+        return (f'<!DOCTYPE html>\n<html lang="en-US">\n<head>\n<meta charset="UTF-8">\n'
+                '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+                f"<title>{_esc(title)}</title>\n{head}</head>\n<body class=\"{body_class}\">\n"
+                '<div id="page" class="site">\n' + self.chrome_top + self._ticker(current)
+                + '<div id="content" class="site-content"><div class="container">\n'
+                + main + self.chrome_bottom + "</body>\n</html>\n").encode()
+
+    # --- Listings ---------------------------------------------------------------------
+    def _card(self, j: int, heading: str = "h2", tracking: bool = False) -> str:
+        post = self.posts[j]
+        href = _esc(post.url + _TRACKING) if tracking else post.url
+        author = _AUTHORS[post.author]
+        return (f'<article id="post-{post.post_id}" class="post-{post.post_id} post type-post status-publish '
+                f'hentry category-{_slug(post.categories[0].name)}">\n'
+                f'<figure class="post-thumbnail"><a href="{href}"><img src="{post.image}" alt="" '
+                'loading="lazy" width="640" height="360"></a></figure>\n'
+                f'<{heading} class="entry-title"><a href="{href}" rel="bookmark">{_esc(post.headline)}</a>'
+                f"</{heading}>\n"
+                f'<div class="entry-meta"><span class="byline">By <a href="/author/{_slug(author)}/">'
+                f"{_esc(author)}</a></span> {self._time(post.published)} "
+                f'<a class="comments-link" href="{post.url}#comments">{post.comments} Comments</a></div>\n'
+                f'<div class="entry-summary"><p>{self._excerpt(j)} [&hellip;]</p></div>\n</article>\n')
+
+    def _crumbs(self, trail: list[tuple[str, str]], last_as_text: bool) -> str:
+        links = ['<a href="/">Home</a>']
+        for k, (name, url) in enumerate(trail):
+            if last_as_text and k == len(trail) - 1:
+                links.append(f'<span class="breadcrumb_last" aria-current="page">{_esc(name)}</span>')
+            else:
+                links.append(f'<a href="{url}">{_esc(name)}</a>')
+        return ('<nav class="breadcrumbs" aria-label="Breadcrumbs">'
+                + ' <span class="separator">›</span> '.join(links) + "</nav>\n")
+
+    def _pagination(self, listing: _Listing, page: int, pages: int) -> tuple[str, str]:
+        """(``<head>`` links, pagination block) of one archive page."""
+        def url(k: int) -> str:
+            return _page_url(listing.base, k, listing.pagination)
+
+        head = ""
+        if listing.pagination != "query":
+            head += f'<link rel="prev" href="{url(page - 1)}">\n' if page > 1 else ""
+            head += f'<link rel="next" href="{url(page + 1)}">\n' if page < pages else ""
+        if pages == 1:
+            return head, ""
+        if listing.pagination == "next-only":
+            older = f'<div class="nav-previous"><a href="{url(page + 1)}" rel="next">Older posts</a></div>' \
+                if page < pages else ""
+            newer = f'<div class="nav-next"><a href="{url(page - 1)}" rel="prev">Newer posts</a></div>' \
+                if page > 1 else ""
+            return head, ('<nav class="navigation posts-navigation" aria-label="Posts">'
+                          f'<div class="nav-links">{older}{newer}</div></nav>\n')
+        links = [f'<a class="prev page-numbers" href="{url(page - 1)}">« Previous</a>'] if page > 1 else []
+        previous = 0
+        for k in sorted({1, page - 1, page, page + 1, pages} & set(range(1, pages + 1))):
+            if k - previous > 1:
+                links.append('<span class="page-numbers dots">…</span>')
+            links.append(f'<span aria-current="page" class="page-numbers current">{k}</span>' if k == page
+                         else f'<a class="page-numbers" href="{url(k)}">{k}</a>')
+            previous = k
+        if page < pages:
+            links.append(f'<a class="next page-numbers" href="{url(page + 1)}">Next »</a>')
+        return head, ('<nav class="navigation pagination" aria-label="Posts"><div class="nav-links">'
+                      + "\n".join(links) + "</div></nav>\n")
+
+    def _listing(self, listing: _Listing, page: int) -> bytes:
+        pages = max(1, math.ceil(len(listing.posts) / PER_PAGE))
+        shown = listing.posts[(page - 1) * PER_PAGE: page * PER_PAGE]
+        head, nav = self._pagination(listing, page, pages)
+        cards = "".join(self._card(j, tracking=k % 4 == 1) for k, j in enumerate(shown)) \
+            or '<p class="no-results">Nothing Found. It seems we can’t find what you’re looking for.</p>\n'
+        suffix = f" – Page {page} of {pages}" if page > 1 else ""
+        main = ('<main id="main" class="site-main">\n' + self._crumbs(listing.crumbs, True)
+                + f'<header class="page-header"><h1 class="page-title">{_esc(listing.title)}</h1></header>\n'
+                + cards + nav + "</main>\n")
+        return self._document(f"{listing.title}{suffix} – {SITE_NAME}", head, listing.body_class, main, None)
+
+    def _home(self) -> bytes:
+        featured = "".join(self._card(j, "h3") for j in self.featured)
+        latest = "".join(self._card(j, tracking=k % 3 == 0)
+                         for k, j in enumerate(range(len(self.posts) - 1, -1, -1)) if k < HOME_CARDS)
+        writers = "".join(f'<li><a href="/author/{_slug(a)}/">{_esc(a)}</a></li>' for a in _AUTHORS)
+        main = ('<main id="main" class="site-main">\n'
+                f'<section class="featured-posts"><h2 class="block-title">Featured</h2>\n{featured}</section>\n'
+                f'<section class="latest-posts"><h2 class="block-title">Latest News</h2>\n{latest}</section>\n'
+                f'<section class="our-writers"><h2 class="block-title">Our Writers</h2><ul>{writers}</ul>'
+                "</section>\n</main>\n")
+        return self._document(f"{SITE_NAME} – Invented news, every day", "", "home blog", main, None)
+
+    def _search(self, term: str) -> bytes:
+        needle = term.casefold().strip()
+        hits = [j for j in range(len(self.posts) - 1, -1, -1)
+                if needle and needle in self.posts[j].headline.casefold()][:PER_PAGE]
+        cards = "".join(self._card(j) for j in hits) or '<p class="no-results">Nothing Found.</p>\n'
+        main = ('<main id="main" class="site-main">\n<header class="page-header"><h1 class="page-title">'
+                f"Search Results for: {_esc(term)}</h1></header>\n{cards}</main>\n")
+        return self._document(f"You searched for {term} – {SITE_NAME}",
+                              '<meta name="robots" content="noindex, follow">\n', "search", main, None)
+
+    def _static_page(self, name: str, url: str, page_id: int) -> bytes:
+        if url == "/contact/":
+            text = ("<p>Write to the newsroom with the form below; we read every message.</p>\n"
+                    '<form class="contact-form" action="/contact/" method="post"><input type="email" '
+                    'name="email" placeholder="Email"><textarea name="message"></textarea>'
+                    "<button type=\"submit\">Send</button></form>\n")
+        else:
+            text = (f"<p>{SITE_NAME} is an invented news website. It exists so that crawlers can be "
+                    "tested against a site with menus, sections and archives like a real one.</p>\n"
+                    "<p>Every story, person and place on it is fictional.</p>\n")
+        main = ('<main id="main" class="site-main">\n'
+                f'<article id="post-{page_id}" class="post-{page_id} page type-page status-publish hentry">\n'
+                f'<header class="entry-header"><h1 class="entry-title">{_esc(name)}</h1></header>\n'
+                f'<div class="entry-content">\n{text}</div>\n</article>\n</main>\n')
+        return self._document(f"{name} – {SITE_NAME}", f'<link rel="canonical" href="{url}">\n',
+                              f"page-template-default page page-id-{page_id}", main, None)
+
+    def _login_page(self) -> bytes:
+        return ('<!DOCTYPE html>\n<html lang="en-US">\n<head><meta charset="UTF-8">'
+                f"<title>Log In ‹ {SITE_NAME}</title></head>\n"
+                f'<body class="login"><div id="login"><h1><a href="/">{SITE_NAME}</a></h1>\n'
+                '<form name="loginform" id="loginform" action="/wp-login.php" method="post">'
+                '<p><label for="user_login">Username or Email Address</label>'
+                '<input type="text" name="log" id="user_login"></p>'
+                '<p><label for="user_pass">Password</label><input type="password" name="pwd" id="user_pass"></p>'
+                '<p class="submit"><input type="submit" name="wp-submit" value="Log In"></p></form>\n'
+                '<p id="nav"><a href="/wp-login.php?action=lostpassword">Lost your password?</a></p>\n'
+                '<p id="backtoblog"><a href="/">← Go to The Daily Demo</a></p></div></body>\n</html>\n').encode()
+
+    # --- Article ----------------------------------------------------------------------
+    def _article_crumbs(self, post: _Post) -> str:
+        primary = post.categories[0]
+        by_path = {c.path: c for c in self.categories}
+        trail = [(name, by_path[primary.path[: k + 1]].url) for k, name in enumerate(primary.path)]
+        if post.crumb_variant == "child-only":
+            name, url = trail[-1]
+            return f'<nav class="breadcrumbs" aria-label="Breadcrumbs"><a href="{url}">{_esc(name)}</a></nav>\n'
+        if post.crumb_variant == "no-home":
+            return ('<nav class="breadcrumbs" aria-label="Breadcrumbs">' + ' <span class="separator">›</span> '.join(
+                f'<a href="{url}">{_esc(name)}</a>' for name, url in trail) + "</nav>\n")
+        return self._crumbs(trail, post.crumb_variant == "home-last-text")
+
+    def _json_ld(self, post: _Post) -> str:
+        primary = post.categories[0]
+        by_path = {c.path: c for c in self.categories}
+        items = [("Home", "/")] + [(name, by_path[primary.path[: k + 1]].url)
+                                   for k, name in enumerate(primary.path)]
+        author = _AUTHORS[post.author]
+        graph = [
+            {"@type": "NewsArticle", "@id": post.url + "#article", "isPartOf": {"@id": post.url},
+             "headline": post.headline, "datePublished": post.published.isoformat(),
+             "dateModified": (post.modified or post.published).isoformat(),
+             "author": {"@type": "Person", "name": author, "url": f"/author/{_slug(author)}/"},
+             "publisher": {"@type": "Organization", "name": SITE_NAME},
+             "image": post.image, "articleSection": [c.name for c in post.categories],
+             "keywords": [_TAGS[t] for t in post.tags], "inLanguage": "en-US",
+             "mainEntityOfPage": {"@id": post.url}},
+            {"@type": "BreadcrumbList", "@id": post.url + "#breadcrumb", "itemListElement": [
+                *({"@type": "ListItem", "position": k + 1, "name": name, "item": url}
+                  for k, (name, url) in enumerate(items)),
+                {"@type": "ListItem", "position": len(items) + 1, "name": post.headline}]},
+        ]
+        data = json.dumps({"@context": "https://schema.org", "@graph": graph}, ensure_ascii=False)
+        return f'<script type="application/ld+json">{data.replace("</", "<\\/")}</script>\n'
+
+    def _body(self, i: int) -> str:
+        """The ``entry-content`` paragraphs; inline markup never splits or adds words."""
+        related = self.related(i)
+        out = []
+        for k, paragraph in enumerate(self.paragraphs(i)):
+            words = list(paragraph)
+            if k == 1 and related:
+                words[2] = f'<a href="{self.posts[related[0]].url}">{words[2]}</a>'
+            elif k % 4 == 2:
+                words[len(words) // 2] = f"<strong>{words[len(words) // 2]}</strong>"
+            out.append("<p>" + " ".join(words) + "</p>")
+        return "\n".join(out)
+
+    def _article(self, i: int) -> bytes:
+        post = self.posts[i]
+        author = _AUTHORS[post.author]
+        description = _esc(self._excerpt(i, 25))
+        head = (f'<meta name="description" content="{description}">\n'
+                '<meta property="og:locale" content="en_US">\n<meta property="og:type" content="article">\n'
+                f'<meta property="og:title" content="{_esc(post.headline)}">\n'
+                f'<meta property="og:description" content="{description}">\n'
+                f'<meta property="og:url" content="{post.url}">\n'
+                f'<meta property="og:site_name" content="{SITE_NAME}">\n'
+                f'<meta property="og:image" content="{post.image}">\n'
+                '<meta name="twitter:card" content="summary_large_image">\n')
+        if post.has_canonical:
+            head += f'<link rel="canonical" href="{post.url}">\n'
+        if post.date_variant == "json-ld":
+            head += self._json_ld(post)
+
+        if post.date_variant == "text":
+            date = f'<span class="post-date">{_long_date(post.published)} {_clock(post.published)}</span>'
+        else:
+            date = self._time(post.published)
+            if post.date_variant == "time" and post.modified:
+                date += " " + self._time(post.modified, "updated")
+        categories = ", ".join(f'<a href="{c.url}" rel="category tag">{_esc(c.name)}</a>'
+                               for c in post.categories)
+        label = (f' <span class="reading-time">Reading Time: {post.minutes} mins read</span>'
+                 if post.has_label else "")
+        tags = ", ".join(f'<a href="/tag/{_slug(_TAGS[t])}/" rel="tag">{_esc(_TAGS[t])}</a>' for t in post.tags)
+        share = quote(post.url, safe="")
+        related = "\n".join(
+            f'<div class="related-post"><h3 class="related-post-title"><a href="{self.posts[j].url}">'
+            f"{_esc(self.posts[j].headline)}</a></h3>{self._time(self.posts[j].published)} "
+            f'<span class="reading-time">Reading Time: {self._card_minutes(j, i)} mins read</span></div>'
+            for j in self.related(i))
+        neighbours = ""
+        if i > 0:
+            neighbours += (f'<div class="nav-previous"><a href="{self.posts[i - 1].url}" rel="prev">'
+                           '<span class="meta-nav">Previous Post</span> '
+                           f'<span class="post-title">{_esc(self.posts[i - 1].headline)}</span></a></div>')
+        if i < len(self.posts) - 1:
+            neighbours += (f'<div class="nav-next"><a href="{self.posts[i + 1].url}" rel="next">'
+                           '<span class="meta-nav">Next Post</span> '
+                           f'<span class="post-title">{_esc(self.posts[i + 1].headline)}</span></a></div>')
+        classes = " ".join([f"category-{_slug(c.name)}" for c in post.categories]
+                           + [f"tag-{_slug(_TAGS[t])}" for t in post.tags])
+        main = (
+            '<main id="main" class="site-main">\n'
+            f'<article id="post-{post.post_id}" class="post-{post.post_id} post type-post status-publish '
+            f'format-standard has-post-thumbnail hentry {classes}">\n'
+            + self._article_crumbs(post)
+            + '<header class="entry-header">\n'
+            f'<h1 class="entry-title">{_esc(post.headline)}</h1>\n'
+            '<div class="entry-meta"><span class="byline">By <span class="author vcard">'
+            f'<a class="url fn n" href="/author/{_slug(author)}/" rel="author">{_esc(author)}</a></span></span> '
+            f'<span class="posted-on">{date}</span> <span class="cat-links">in {categories}</span>{label}</div>\n'
+            "</header>\n"
+            f'<figure class="post-thumbnail"><img src="{post.image}" alt="{_esc(post.headline)}" '
+            'width="1200" height="675"></figure>\n'
+            f'<div class="entry-content">\n{self._body(i)}\n</div>\n'
+            f'<footer class="entry-footer"><span class="tags-links">Tags: {tags}</span></footer>\n'
+            '<div class="share-bar">'
+            f'<a class="share-facebook" href="https://www.facebook.com/sharer/sharer.php?u={share}" '
+            'rel="nofollow noopener" target="_blank">Share on Facebook</a> '
+            f'<a class="share-twitter" href="https://twitter.com/intent/tweet?url={share}" '
+            'rel="nofollow noopener" target="_blank">Share on Twitter</a></div>\n'
+            f'<nav class="navigation post-navigation" aria-label="Posts"><div class="nav-links">{neighbours}'
+            "</div></nav>\n"
+            f'<section class="related-posts"><h2 class="related-posts-title">Related Posts</h2>\n{related}\n'
+            "</section>\n"
+            f'<div class="comments-count"><a href="{post.url}#comments">{post.comments} Comments</a></div>\n'
+            f'<div id="comments" class="comments-area"><h2 class="comments-title">{post.comments} Comments</h2>'
+            '<p class="no-comments">Comments are closed.</p></div>\n'
+            "</article>\n</main>\n")
+        return self._document(f"{post.headline} – {SITE_NAME}", head,
+                              f"post-template-default single single-post postid-{post.post_id}", main, i)
+
+
+def _ground_truth(post: _Post) -> dict:
+    shown_modified = post.modified if post.date_variant != "text" else None
+    return {
+        "url": post.url,
+        "headline": post.headline,
+        "datePublished": _utc(post.published),
+        "datePublishedLocal": post.published.isoformat(),
+        "dateModified": _utc(shown_modified or post.published) if post.date_variant == "json-ld"
+        else (_utc(shown_modified) if shown_modified else None),
+        "section": list(post.categories[0].path),
+        "sections": [list(c.path) for c in post.categories],
+        "authors": [_AUTHORS[post.author]],
+        "tags": [_TAGS[t] for t in post.tags],
+        "readingTimeMinutes": post.minutes,
+        "readingTimeSource": "label" if post.has_label else "computed",
+        "wordCount": post.words,
+        "dateVariant": post.date_variant,
+        "breadcrumbVariant": post.crumb_variant,
+        "hasCanonical": post.has_canonical,
+    }
+
+
+@dataclass
+class DemoSite:
+    """A built demo site and what a crawler should extract from it.
+
+    ``pages``: lazy mapping of path with query string (``"/"``,
+    ``"/category/world-news/page/2/"``, ``"/category/politics/?paged=2"``,
+    ``"/2025/02/19/<slug>/"``, ``"/?s=term"``) to ``(content_type, body_bytes)``;
+    only canonical keys exist (no tracking parameters, trailing ``/`` kept).
+
+    ``ground_truth``: one dict per article, oldest first, with keys ``url``
+    (path), ``headline``, ``datePublished`` (UTC, ``...Z``, minute precision),
+    ``datePublishedLocal`` (``+08:00``), ``dateModified`` (UTC, or None when
+    the page shows no modification date), ``section`` (menu path of the
+    primary category), ``sections`` (all category paths, primary first),
+    ``authors``, ``tags``, ``readingTimeMinutes`` (int minutes),
+    ``readingTimeSource`` (``label``/``computed``), ``wordCount`` (words of
+    the ``entry-content`` paragraphs), ``dateVariant``
+    (``json-ld``/``time``/``text``), ``breadcrumbVariant``
+    (``home``/``home-last-text``/``no-home``/``child-only``) and
+    ``hasCanonical`` (whether ``<link rel="canonical">`` is present).
+
+    ``sections``: ``{"path": [names], "url": path}`` for every menu category
+    of both menus, each once, top-level before its children.
+
+    ``non_article_paths``: paths that must never become articles (home,
+    archives and their pages, static pages, login, robots.txt, a search).
+    """
+
+    pages: Mapping[str, tuple[str, bytes]] = field(repr=False)
+    ground_truth: list[dict] = field(repr=False)
+    sections: list[dict] = field(repr=False)
+    non_article_paths: list[str] = field(repr=False)
+    timezone: str = SITE_TIMEZONE
+    name: str = SITE_NAME
+
+    def get(self, path_with_query: str) -> tuple[int, str, bytes]:
+        """Answer one request target as the site would: ``(status, content_type, body)``.
+
+        200 for a page (unknown query parameters such as ``utm_*`` are ignored,
+        ``paged=N`` selects an archive page only where the site paginates that
+        way, ``s`` on ``/`` searches); 301 for a path lacking only its trailing
+        ``/`` (its ``Location`` is that path plus ``/``); 404 with a small HTML
+        page otherwise. The fragment, if any, is ignored.
+        """
+        status, content_type, body, _ = self._respond(path_with_query)
+        return status, content_type, body
+
+    def _respond(self, target: str) -> tuple[int, str, bytes, str | None]:
+        parts = urlsplit(target)
+        params = dict(parse_qsl(parts.query, keep_blank_values=True))
+        key = self._key(parts.path or "/", params)
+        if key in self.pages:
+            content_type, body = self.pages[key]
+            return 200, content_type, body, None
+        if not parts.path.endswith("/") and self._key(parts.path + "/", params) in self.pages:
+            location = parts.path + "/" + (f"?{parts.query}" if parts.query else "")
+            body = f'<!DOCTYPE html>\n<html><body><a href="{_esc(location)}">Moved</a></body></html>\n'
+            return 301, HTML_TYPE, body.encode(), location
+        return 404, HTML_TYPE, _NOT_FOUND_BODY, None
+
+    @staticmethod
+    def _key(path: str, params: dict[str, str]) -> str:
+        if path == "/" and "s" in params:
+            return "/?s=" + quote_plus(params["s"])
+        paged = params.get("paged", "1")
+        return f"{path}?paged={paged}" if paged != "1" else path
+
+
+def build_demo_site(n_articles: int = 72, seed: int = 7) -> DemoSite:
+    """Build the demo site with ``n_articles`` articles (>= 1), deterministically from ``seed``.
+
+    Articles are dated over the 730 days before 2026-11-01 (Singapore time)
+    and spread evenly over the 11 top-level sections. Building is cheap
+    (pages render on request): 5,000 articles take well under a second.
+    """
+    if n_articles < 1:
+        raise ValueError("n_articles must be at least 1")
+    categories = _categories()
+    posts = _make_posts(n_articles, seed, categories)
+    renderer = _Renderer(posts, categories, seed)
+    by_path = {c.path: c for c in categories}
+    menu_paths = [c.path for c in categories if c.path[0] in _MAIN_MENU]
+    menu_paths += [c.path for c in categories if c.path[0] in _TOP_MENU and c.path[0] not in _MAIN_MENU]
+    articles = set(renderer.by_url)
+    return DemoSite(
+        pages=renderer,
+        ground_truth=[_ground_truth(post) for post in posts],
+        sections=[{"path": list(path), "url": by_path[path].url} for path in menu_paths],
+        non_article_paths=[key for key in renderer.keys if key not in articles] + ["/?s=demo"],
+    )
+
+
+class _QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address) -> None:  # a client hung up: not our business
+        pass
+
+
+class DemoServer:
+    """Serve a ``DemoSite`` on ``host:port`` (port 0: an ephemeral port) from a background thread.
+
+    Use as a context manager, or call ``start()`` / ``stop()``. The socket is
+    bound on construction, so ``base_url`` (``"http://127.0.0.1:PORT"``) is
+    known at once. ``requests`` logs every request target (path with query)
+    in arrival order. Answers GET and HEAD over HTTP/1.1 with keep-alive,
+    writes nothing to stderr. A stopped server cannot be restarted.
+    """
+
+    def __init__(self, site: DemoSite, host: str = "127.0.0.1", port: int = 0):
+        self.site = site
+        self.requests: list[str] = []
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._httpd = _QuietServer((host, port), self._handler_class())
+        bound_host, bound_port = self._httpd.server_address[:2]
+        self.base_url = f"http://{bound_host}:{bound_port}"
+
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+            server_version = "DemoPress/1.0"
+
+            def do_GET(self) -> None:
+                self._answer(send_body=True)
+
+            def do_HEAD(self) -> None:
+                self._answer(send_body=False)
+
+            def _answer(self, send_body: bool) -> None:
+                with server._lock:
+                    server.requests.append(self.path)
+                status, content_type, body, location = server.site._respond(self.path)
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(body)))
+                if location:
+                    self.send_header("Location", location)
+                self.end_headers()
+                if send_body:
+                    self.wfile.write(body)
+
+            def log_message(self, format: str, *args) -> None:
+                pass
+
+        return Handler
+
+    def start(self) -> DemoServer:
+        """Start serving in a daemon thread; returns ``self``."""
+        self._thread = threading.Thread(target=self._httpd.serve_forever, name="demo-site", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and close the socket."""
+        if self._thread is not None:
+            self._httpd.shutdown()
+            self._thread.join()
+            self._thread = None
+        self._httpd.server_close()
+
+    def __enter__(self) -> DemoServer:
+        return self.start()
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop()
