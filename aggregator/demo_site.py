@@ -260,7 +260,6 @@ _NOT_FOUND_BODY = (
     "</p></body></html>\n"
 ).encode()
 _ROBOTS_TXT = b"User-agent: *\nDisallow: /wp-admin/\n"
-_TRACKING = "?utm_source=home&utm_medium=card"
 
 
 def _esc(text: str) -> str:
@@ -268,7 +267,7 @@ def _esc(text: str) -> str:
 
 
 _TRANSLIT = str.maketrans({"ø": "o", "Ø": "O", "æ": "ae", "Æ": "AE", "ß": "ss",
-                           "œ": "oe", "Œ": "OE", "&": " "})
+                           "œ": "oe", "Œ": "OE", "&": ""})
 
 
 def _slug(text: str) -> str:
@@ -324,7 +323,7 @@ class _Post:
     url: str
     headline: str
     published: datetime
-    modified: datetime | None  # shown on the page (JSON-LD or <time class="updated">)
+    modified: datetime | None  # as shown: JSON-LD dateModified or <time class="updated">
     categories: list[_Category]  # primary first
     author: int  # index into _AUTHORS
     tags: list[int]  # indexes into _TAGS
@@ -343,12 +342,16 @@ class _Post:
 
 @dataclass
 class _Listing:
-    base: str
+    kind: str  # category / tag / author
+    base: str  # URL of the first page
     title: str  # the <h1>
     crumbs: list[tuple[str, str]]  # (name, url) below Home
     posts: list[int]  # indexes into _Renderer.posts, newest first
-    pagination: str
-    body_class: str
+    pagination: str  # one of _PAGINATION_STYLES
+
+    @property
+    def body_class(self) -> str:
+        return f"archive {self.kind} {self.kind}-{self.base.rstrip('/').rsplit('/', 1)[1]}"
 
 
 def _categories() -> list[_Category]:
@@ -449,16 +452,16 @@ class _Renderer(Mapping):
         self.categories = categories
         self.by_url = {post.url: i for i, post in enumerate(posts)}
         rng = random.Random(f"{seed}:layout")
-        newest = list(range(len(posts) - 1, -1, -1))
-        self.trending = rng.sample(newest[:60], min(5, len(posts)))
-        self.featured = rng.sample(newest, min(3, len(posts)))
-        self.recent = newest[:4]
+        self.newest = list(range(len(posts) - 1, -1, -1))
+        self.trending = rng.sample(self.newest[:60], min(5, len(posts)))
+        self.featured = rng.sample(self.newest, min(3, len(posts)))
+        self.recent = self.newest[:4]
         by_top: dict[str, list[int]] = {}
         for i, post in enumerate(posts):
             by_top.setdefault(post.categories[0].path[0], []).append(i)
         self.by_top = by_top
         self.top_position = {i: k for members in by_top.values() for k, i in enumerate(members)}
-        self.listings = self._make_listings(newest)
+        self.listings = self._make_listings()
         self.listing_pages: dict[str, tuple[_Listing, int]] = {}
         for listing in self.listings:
             count = max(1, math.ceil(len(listing.posts) / PER_PAGE))
@@ -502,37 +505,43 @@ class _Renderer(Mapping):
             or any(key == url for _, url, _ in _STATIC_PAGES))
 
     # --- Site model --------------------------------------------------------------------
-    def _make_listings(self, newest: list[int]) -> list[_Listing]:
+    def _make_listings(self) -> list[_Listing]:
+        """Category archives (a parent lists its children's articles too), then tag and author archives."""
+        by_path = {c.path: c for c in [*self.categories, _UNCATEGORIZED]}
+        in_category: dict[tuple[str, ...], list[int]] = {path: [] for path in by_path}
+        by_tag: list[list[int]] = [[] for _ in _TAGS]
+        by_author: list[list[int]] = [[] for _ in _AUTHORS]
+        for i in self.newest:
+            post = self.posts[i]
+            for path in dict.fromkeys(c.path[:k] for c in post.categories for k in range(1, len(c.path) + 1)):
+                in_category[path].append(i)
+            for t in post.tags:
+                by_tag[t].append(i)
+            by_author[post.author].append(i)
         listings = []
-        for category in [*self.categories, _UNCATEGORIZED]:
-            members = [i for i in newest if any(
-                c.path[: len(category.path)] == category.path for c in self.posts[i].categories)]
-            crumbs = [(name, next(c.url for c in self.categories if c.path == category.path[: k + 1]))
-                      for k, name in enumerate(category.path)] if category is not _UNCATEGORIZED \
-                else [(category.name, category.url)]
-            listings.append(_Listing(category.url, category.name, crumbs, members,
-                                     category.pagination,
-                                     f"archive category category-{_slug(category.name)}"))
-        for t, tag in enumerate(_TAGS):
+        for path, category in by_path.items():
+            crumbs = [(name, by_path[path[: k + 1]].url) for k, name in enumerate(path)]
+            listings.append(_Listing("category", category.url, category.name, crumbs, in_category[path],
+                                     category.pagination))
+        for tag, members in zip(_TAGS, by_tag):
             url = f"/tag/{_slug(tag)}/"
-            listings.append(_Listing(url, f"Tag: {tag}", [(tag, url)],
-                                     [i for i in newest if t in self.posts[i].tags], "path",
-                                     f"archive tag tag-{_slug(tag)}"))
-        for a, author in enumerate(_AUTHORS):
+            listings.append(_Listing("tag", url, f"Tag: {tag}", [(tag, url)], members, "path"))
+        for author, members in zip(_AUTHORS, by_author):
             url = f"/author/{_slug(author)}/"
-            listings.append(_Listing(url, f"Author: {author}", [(author, url)],
-                                     [i for i in newest if self.posts[i].author == a], "path",
-                                     f"archive author author-{_slug(author)}"))
+            listings.append(_Listing("author", url, f"Author: {author}", [(author, url)], members, "path"))
         return listings
 
     def related(self, i: int) -> list[int]:
-        """Three other articles of the same top-level section, nearest in date."""
+        """Three other articles of the same top-level section nearest in date (fewer if the site is tiny)."""
         members = self.by_top[self.posts[i].categories[0].path[0]]
         k = self.top_position[i]
-        order = [k + d for step in range(1, len(self.posts)) for d in (-step, step)]
-        picks = [members[j] for j in order if 0 <= j < len(members)][:3]
-        picks += [j for j in range(len(self.posts) - 1, -1, -1) if j != i and j not in picks]
-        return picks[:3]
+        picks = []
+        for step in range(1, len(members)):
+            picks += [members[j] for j in (k - step, k + step) if 0 <= j < len(members)]
+            if len(picks) >= 3:
+                return picks[:3]
+        others = (j for j in self.newest if j != i and j not in picks)
+        return picks + [j for _, j in zip(range(3 - len(picks)), others)]
 
     def _paragraphs(self, i: int) -> tuple[tuple[str, ...], ...]:
         """Body text of post ``i``: paragraphs of words, exactly ``post.words`` in all."""
@@ -561,8 +570,9 @@ class _Renderer(Mapping):
         return tuple(paragraphs)
 
     def _excerpt(self, i: int, words: int = 28) -> str:
+        """The first ``words`` words of the body, trailing punctuation dropped."""
         first = [w for paragraph in self.paragraphs(i) for w in paragraph][:words]
-        return " ".join(first).rstrip(".,") + "…"
+        return " ".join(first).rstrip(".,")
 
     # --- Shared chrome ----------------------------------------------------------------
     def _menu_items(self, tops: list[str], id_base: int, li_prefix: str, with_pages: bool) -> str:
@@ -571,14 +581,15 @@ class _Renderer(Mapping):
         by_path = {c.path: c for c in self.categories}
         for top in tops:
             ident += 1
+            top_ident = ident
             subs = []
             for sub in _TAXONOMY[top]:
                 ident += 1
                 subs.append(f'<li id="{li_prefix}{ident}" class="menu-item menu-item-type-taxonomy '
                             f'menu-item-object-category menu-item-{ident}"><a href="{by_path[(top, sub)].url}">'
                             f"{_esc(sub)}</a></li>")
-            items.append(f'<li id="{li_prefix}{ident}" class="menu-item menu-item-type-taxonomy '
-                         f'menu-item-object-category menu-item-has-children menu-item-{ident}">'
+            items.append(f'<li id="{li_prefix}{top_ident}" class="menu-item menu-item-type-taxonomy '
+                         f'menu-item-object-category menu-item-has-children menu-item-{top_ident}">'
                          f'<a href="{by_path[(top,)].url}">{_esc(top)}</a>\n<ul class="sub-menu">\n'
                          + "\n".join(subs) + "\n</ul>\n</li>")
         if with_pages:
@@ -622,8 +633,10 @@ class _Renderer(Mapping):
             return minutes + 4
         return minutes
 
-    def _time(self, moment: datetime, css: str = "entry-date published") -> str:
-        return f'<time class="{css}" datetime="{moment.isoformat()}">{_long_date(moment)}</time>'
+    def _time(self, moment: datetime, css: str = "") -> str:
+        """A WordPress ``<time>``: date as text, full local time with offset in ``datetime``."""
+        attribute = f' class="{css}"' if css else ""
+        return f'<time{attribute} datetime="{moment.isoformat()}">{_long_date(moment)}</time>'
 
     def _ticker(self, current: int | None) -> str:
         items = []
@@ -683,9 +696,10 @@ class _Renderer(Mapping):
                 + main + self.chrome_bottom + "</body>\n</html>\n").encode()
 
     # --- Listings ---------------------------------------------------------------------
-    def _card(self, j: int, heading: str = "h2", tracking: bool = False) -> str:
+    def _card(self, j: int, heading: str = "h2", tracking: str = "") -> str:
+        """An article card; ``tracking`` (a utm_source value) adds tracking parameters to its links."""
         post = self.posts[j]
-        href = _esc(post.url + _TRACKING) if tracking else post.url
+        href = _esc(f"{post.url}?utm_source={tracking}&utm_medium=card") if tracking else post.url
         author = _AUTHORS[post.author]
         return (f'<article id="post-{post.post_id}" class="post-{post.post_id} post type-post status-publish '
                 f'hentry category-{_slug(post.categories[0].name)}">\n'
@@ -694,7 +708,7 @@ class _Renderer(Mapping):
                 f'<{heading} class="entry-title"><a href="{href}" rel="bookmark">{_esc(post.headline)}</a>'
                 f"</{heading}>\n"
                 f'<div class="entry-meta"><span class="byline">By <a href="/author/{_slug(author)}/">'
-                f"{_esc(author)}</a></span> {self._time(post.published)} "
+                f"{_esc(author)}</a></span> {self._time(post.published, 'entry-date published')} "
                 f'<a class="comments-link" href="{post.url}#comments">{post.comments} Comments</a></div>\n'
                 f'<div class="entry-summary"><p>{self._excerpt(j)} [&hellip;]</p></div>\n</article>\n')
 
@@ -743,7 +757,7 @@ class _Renderer(Mapping):
         pages = max(1, math.ceil(len(listing.posts) / PER_PAGE))
         shown = listing.posts[(page - 1) * PER_PAGE: page * PER_PAGE]
         head, nav = self._pagination(listing, page, pages)
-        cards = "".join(self._card(j, tracking=k % 4 == 1) for k, j in enumerate(shown)) \
+        cards = "".join(self._card(j, tracking=listing.kind if k % 4 == 1 else "") for k, j in enumerate(shown)) \
             or '<p class="no-results">Nothing Found. It seems we can’t find what you’re looking for.</p>\n'
         suffix = f" – Page {page} of {pages}" if page > 1 else ""
         main = ('<main id="main" class="site-main">\n' + self._crumbs(listing.crumbs, True)
@@ -753,8 +767,8 @@ class _Renderer(Mapping):
 
     def _home(self) -> bytes:
         featured = "".join(self._card(j, "h3") for j in self.featured)
-        latest = "".join(self._card(j, tracking=k % 3 == 0)
-                         for k, j in enumerate(range(len(self.posts) - 1, -1, -1)) if k < HOME_CARDS)
+        latest = "".join(self._card(j, tracking="home" if k % 3 == 0 else "")
+                         for k, j in enumerate(self.newest[:HOME_CARDS]))
         writers = "".join(f'<li><a href="/author/{_slug(a)}/">{_esc(a)}</a></li>' for a in _AUTHORS)
         main = ('<main id="main" class="site-main">\n'
                 f'<section class="featured-posts"><h2 class="block-title">Featured</h2>\n{featured}</section>\n'
@@ -765,8 +779,7 @@ class _Renderer(Mapping):
 
     def _search(self, term: str) -> bytes:
         needle = term.casefold().strip()
-        hits = [j for j in range(len(self.posts) - 1, -1, -1)
-                if needle and needle in self.posts[j].headline.casefold()][:PER_PAGE]
+        hits = [j for j in self.newest if needle and needle in self.posts[j].headline.casefold()][:PER_PAGE]
         cards = "".join(self._card(j) for j in hits) or '<p class="no-results">Nothing Found.</p>\n'
         main = ('<main id="main" class="site-main">\n<header class="page-header"><h1 class="page-title">'
                 f"Search Results for: {_esc(term)}</h1></header>\n{cards}</main>\n")
@@ -824,7 +837,7 @@ class _Renderer(Mapping):
         graph = [
             {"@type": "NewsArticle", "@id": post.url + "#article", "isPartOf": {"@id": post.url},
              "headline": post.headline, "datePublished": post.published.isoformat(),
-             "dateModified": (post.modified or post.published).isoformat(),
+             "dateModified": post.modified.isoformat(),
              "author": {"@type": "Person", "name": author, "url": f"/author/{_slug(author)}/"},
              "publisher": {"@type": "Organization", "name": SITE_NAME},
              "image": post.image, "articleSection": [c.name for c in post.categories],
@@ -836,7 +849,7 @@ class _Renderer(Mapping):
                 {"@type": "ListItem", "position": len(items) + 1, "name": post.headline}]},
         ]
         data = json.dumps({"@context": "https://schema.org", "@graph": graph}, ensure_ascii=False)
-        return f'<script type="application/ld+json">{data.replace("</", "<\\/")}</script>\n'
+        return '<script type="application/ld+json">' + data.replace("</", "<\\/") + "</script>\n"
 
     def _body(self, i: int) -> str:
         """The ``entry-content`` paragraphs; inline markup never splits or adds words."""
@@ -854,7 +867,7 @@ class _Renderer(Mapping):
     def _article(self, i: int) -> bytes:
         post = self.posts[i]
         author = _AUTHORS[post.author]
-        description = _esc(self._excerpt(i, 25))
+        description = _esc(self._excerpt(i, 25) + "…")
         head = (f'<meta name="description" content="{description}">\n'
                 '<meta property="og:locale" content="en_US">\n<meta property="og:type" content="article">\n'
                 f'<meta property="og:title" content="{_esc(post.headline)}">\n'
@@ -871,7 +884,7 @@ class _Renderer(Mapping):
         if post.date_variant == "text":
             date = f'<span class="post-date">{_long_date(post.published)} {_clock(post.published)}</span>'
         else:
-            date = self._time(post.published)
+            date = self._time(post.published, "entry-date published")
             if post.date_variant == "time" and post.modified:
                 date += " " + self._time(post.modified, "updated")
         categories = ", ".join(f'<a href="{c.url}" rel="category tag">{_esc(c.name)}</a>'
@@ -929,14 +942,12 @@ class _Renderer(Mapping):
 
 
 def _ground_truth(post: _Post) -> dict:
-    shown_modified = post.modified if post.date_variant != "text" else None
     return {
         "url": post.url,
         "headline": post.headline,
         "datePublished": _utc(post.published),
         "datePublishedLocal": post.published.isoformat(),
-        "dateModified": _utc(shown_modified or post.published) if post.date_variant == "json-ld"
-        else (_utc(shown_modified) if shown_modified else None),
+        "dateModified": _utc(post.modified) if post.modified else None,
         "section": list(post.categories[0].path),
         "sections": [list(c.path) for c in post.categories],
         "authors": [_AUTHORS[post.author]],
@@ -1101,7 +1112,8 @@ class DemoServer:
 
     def start(self) -> DemoServer:
         """Start serving in a daemon thread; returns ``self``."""
-        self._thread = threading.Thread(target=self._httpd.serve_forever, name="demo-site", daemon=True)
+        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name="demo-site", daemon=True)
         self._thread.start()
         return self
 

@@ -60,7 +60,11 @@ ARTICLE_TYPES = frozenset(
 )
 LISTING_TYPES = frozenset({"CollectionPage", "SearchResultsPage", "ProfilePage", "ItemList"})
 
-_CHROME_TAGS = frozenset({"nav", "aside", "footer", "form", "dialog", "menu"})
+_CHROME_TAGS = frozenset({"nav", "aside", "footer", "dialog", "menu"})
+# What is removed before the main-text pass is narrower than what is never
+# taken for a headline or date: asides and footers inside articles hold text.
+_PRUNE_TAGS = frozenset({"nav", "dialog", "menu"})
+_PRUNE_WORDS = re.compile(r"sidebar|related|trending|popular|most-?read|login|modal|popup|ticker", re.I)
 _CHROME_ROLES = frozenset({"navigation", "complementary", "contentinfo", "dialog", "search"})
 _CHROME_WORDS = re.compile(
     r"sidebar|widget|menu|navbar|navigation|related|recent|trending|popular|"
@@ -374,7 +378,7 @@ class _Page:
         fields["readingTimeRaw"] = self._reading_time_label()
         listing = self._is_listing()
         # trafilatura prunes the tree it is given: it runs last.
-        fields["articleBody"] = self._body()
+        fields["articleBody"] = self._body(h1, fields["headline"])
         fields = {k: v for k, v in fields.items() if v not in (None, [], "")}
         result = Extraction(fields=fields, problems=self.problems)
         if listing:
@@ -658,7 +662,32 @@ class _Page:
                 targets.add(href.split("#")[0])
         return len(targets) >= 4
 
-    def _body(self) -> Optional[str]:
+    def _prune_chrome(self, h1: Any) -> None:
+        """Remove navigation, sidebars, related/trending lists and pop-ups from
+        the tree before the main-text pass, except an element that holds the
+        headline or most of the page's paragraph text (a class name such as
+        "has-related" on the article's own wrapper)."""
+        paragraphs = self.root.xpath("//p")
+        total = sum(len(p.text_content()) for p in paragraphs) or 1
+        outermost = []
+        stack = [self.root]
+        while stack:
+            el = stack.pop()
+            if el.tag in _PRUNE_TAGS or (el.get("role") or "").lower() in _CHROME_ROLES or any(
+                _PRUNE_WORDS.search(token) for token in f"{el.get('class') or ''} {el.get('id') or ''}".split()
+            ):
+                outermost.append(el)  # its subtree goes with it
+            else:
+                stack.extend(child for child in el if isinstance(child.tag, str))
+        for el in outermost:
+            if h1 is not None and (el is h1 or h1 in el.iterdescendants()):
+                continue
+            if sum(len(p.text_content()) for p in el.iter("p")) > total / 2:
+                continue
+            el.drop_tree()
+
+    def _body(self, h1: Any, headline: Optional[str]) -> Optional[str]:
+        self._prune_chrome(h1)
         text = None
         try:
             text = trafilatura.extract(
@@ -674,7 +703,9 @@ class _Page:
             self.problems.append("body_failed")
         if text:
             paragraphs = [p.strip() for p in text.splitlines() if p.strip()]
-            return "\n\n".join(paragraphs)
+            if paragraphs and headline and clean_text(paragraphs[0]) == headline:
+                paragraphs = paragraphs[1:]
+            return "\n\n".join(paragraphs) or None
         structured = clean_text((self.article_node or {}).get("articleBody"))
         return structured
 
