@@ -9,6 +9,29 @@ should extract from it. ``DemoServer`` serves a built site over HTTP on
 arguments serve byte-identical pages. Pages are rendered on request, so a
 5,000-article site builds in well under a second.
 
+What a crawler meets (proportions are exact up to rounding, per build):
+
+* dates: a third each of ``json-ld`` (``NewsArticle`` in an ``@graph`` plus a
+  ``<time>``), ``time`` (``<time class="entry-date published" datetime>``,
+  half of them with a later ``<time class="updated">``) and ``text`` (only
+  "February 19, 2025 10:30 am", Singapore time, in ``span.post-date``);
+* reading time: half the articles show "Reading Time: N mins read" in the
+  meta line (N = ceil(words / 200) + 1); the trending ticker (before
+  ``<main>``) and the related posts (inside the article) show the same label,
+  with the same ``span.reading-time`` class, for other articles and never
+  with the article's own value;
+* breadcrumbs: for articles in a subsection, 20 % show only the child
+  ("Asia"); the rest show Home › World News › Asia (last crumb a link or
+  plain text) or the path without Home;
+* 10 % of articles have a second category; 15 % lack ``<link rel=canonical>``
+  (``og:url`` is always there); all URLs on the pages are root-relative;
+* archives paginate in one of three ways by category (``/page/N/`` with
+  numbered links and ``<link rel=next>``; ``?paged=N`` with numbered links
+  only; ``<link rel=next>`` and an "Older posts" ``<a rel=next>`` only);
+* some card links carry ``?utm_source=…&utm_medium=card``; comment links end
+  in ``#comments``; article pages have ``rel="next"``/``rel="prev"`` links
+  to the neighbouring posts.
+
 All text is invented filler; its people, places and events are fictional.
 Only the standard library is used.
 """
@@ -368,7 +391,8 @@ def _categories() -> list[_Category]:
 _UNCATEGORIZED = _Category("Uncategorized", ("Uncategorized",), "/category/uncategorized/", 1, "path")
 
 
-def _headline(rng: random.Random, top: str) -> str:
+def _headline(rng: random.Random, top: str, taken: set[str]) -> str:
+    """A headline of 6-12 words for section ``top`` that is not in ``taken`` (and is added to it)."""
     subjects, objects, _ = _TOPICS[top]
     weights = [weight for weight, _ in _HEADLINE_FORMS]
     while True:
@@ -378,7 +402,8 @@ def _headline(rng: random.Random, top: str) -> str:
             S=subject, s=subject[0].lower() + subject[1:], s2=second[0].lower() + second[1:],
             v=rng.choice(_VERBS), o=rng.choice(objects), q=rng.choice(_QUALIFIERS),
             quote=rng.choice(_QUOTES), label=rng.choice(_LABELS))
-        if 6 <= len(text.split()) <= 12:
+        if 6 <= len(text.split()) <= 12 and text not in taken:
+            taken.add(text)
             return text
 
 
@@ -390,10 +415,7 @@ def _make_posts(n: int, seed: int, categories: list[_Category]) -> list[_Post]:
     drafts = []
     headlines: set[str] = set()
     for top in _balanced(rng, n, tuple((top, 1) for top in tops)):
-        headline = _headline(rng, top.name)
-        while headline in headlines:
-            headline = _headline(rng, top.name)
-        headlines.add(headline)
+        headline = _headline(rng, top.name, headlines)
         primary = rng.choice(subs[top.name]) if rng.random() < 0.75 else top
         local = (_END - timedelta(days=rng.randrange(1, _SPAN_DAYS + 1))
                  + timedelta(hours=rng.randint(6, 22), minutes=rng.randrange(60)))

@@ -58,7 +58,7 @@ ARTICLE_TYPES = frozenset(
         "TechArticle",
     }
 )
-LISTING_TYPES = frozenset({"CollectionPage", "SearchResultsPage", "ProfilePage", "ItemList"})
+LISTING_TYPES = frozenset({"CollectionPage", "SearchResultsPage", "ProfilePage"})
 
 _CHROME_TAGS = frozenset({"nav", "aside", "footer", "dialog", "menu"})
 # What is removed before the main-text pass is narrower than what is never
@@ -132,8 +132,9 @@ class Extraction:
     names (``headline``, ``datePublishedRaw``…), only those found.
     ``is_article`` is False for listings, tag/author/search/login pages and
     pages that could not be read; ``reason`` then says why (a short stat
-    name: ``empty``, ``binary``, ``unparsable``, ``listing``, ``no_headline``,
-    ``no_date``, ``short_body``). ``problems`` lists recoverable faults met
+    name: ``empty``, ``binary``, ``unparsable``, ``listing``, ``page``,
+    ``no_headline``, ``short_body``, ``no_date``: no date and no article
+    markup). ``problems`` lists recoverable faults met
     on the way (``jsonld_invalid``, ``body_failed``…) for the caller to count.
     """
 
@@ -319,9 +320,11 @@ class _Page:
     # --- chrome ---------------------------------------------------------------
     def _is_chrome_element(self, el: Any) -> bool:
         tag = el.tag if isinstance(el.tag, str) else ""
+        if tag in ("header", "footer") and any(a.tag in ("article", "main") for a in el.iterancestors()):
+            return False  # the article's own header (headline, byline) and footer (tags)
         if tag in _CHROME_TAGS:
             return True
-        if tag == "header" and not any(a.tag in ("article", "main") for a in el.iterancestors()):
+        if tag == "header":
             return not el.xpath(".//h1")
         if (el.get("role") or "").lower() in _CHROME_ROLES:
             return True
@@ -376,19 +379,20 @@ class _Page:
         fields["mainImage"] = self._main_image()
         fields["inLanguage"] = self._language()
         fields["readingTimeRaw"] = self._reading_time_label()
-        listing = self._is_listing()
+        kind = self._page_kind()
         # trafilatura prunes the tree it is given: it runs last.
         fields["articleBody"] = self._body(h1, fields["headline"])
         fields = {k: v for k, v in fields.items() if v not in (None, [], "")}
         result = Extraction(fields=fields, problems=self.problems)
-        if listing:
-            result.reason = "listing"
+        body = fields.get("articleBody") or ""
+        if kind in ("listing", "page"):
+            result.reason = kind
         elif not fields.get("headline"):
             result.reason = "no_headline"
-        elif not fields.get("datePublishedRaw") and not self.article_node:
-            result.reason = "no_date"
-        elif len((fields.get("articleBody") or "").split()) < 30 and len(fields.get("articleBody") or "") < 200:
+        elif len(body.split()) < 30 and len(body) < 200:
             result.reason = "short_body"
+        elif not fields.get("datePublishedRaw") and kind != "article":
+            result.reason = "no_date"
         else:
             result.is_article = True
         return result
@@ -503,17 +507,25 @@ class _Page:
         :returns: ``(published, updated)`` raw texts, split at an "Updated"
             marker ("Published: May 18 · Updated: May 19"); either may be None.
         """
-        elements = self._content(
-            "//*[self::span or self::div or self::p or self::li or self::small]"
-            "[contains(translate(@class, 'DATEIMPUBLSHO', 'dateimpublsho'), 'date')"
-            " or contains(@class, 'meta')"
-            " or contains(translate(@class, 'DATEIMPUBLSHO', 'dateimpublsho'), 'publish')"
-            " or contains(translate(@class, 'DATEIMPUBLSHO', 'dateimpublsho'), 'posted')]"
+        def by_class(condition: str) -> list[Any]:
+            return self._content(
+                "//*[self::span or self::div or self::p or self::li or self::small or self::time]"
+                f"[{condition}]"
+            )
+
+        lower = "translate(@class, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')"
+        dated = by_class(
+            f"contains({lower}, 'date') or contains({lower}, 'publish') or contains({lower}, 'posted')"
         )
+        # Innermost first: a "post-date" span before the "posted-on" span around it.
+        dated = [el for el in dated if not any(other in dated for other in el.iterdescendants())] + [
+            el for el in dated if any(other in dated for other in el.iterdescendants())
+        ]
+        elements = dated + by_class(f"contains({lower}, 'meta')")
         if h1 is not None:
-            after = set(h1.itersiblings()) | {h1.getparent()}
-            # Prefer elements near the headline: same header block or later in the document.
-            elements.sort(key=lambda el: 0 if (el.getparent() in after or el in after) else 1)
+            near = {h1.getparent(), *h1.itersiblings()}
+            # Prefer elements in the headline's own block.
+            elements.sort(key=lambda el: 0 if (el in near or el.getparent() in near) else 1)
         for el in elements:
             text = clean_text(el.text_content())
             if not text or len(text) > 120 or not re.search(r"\d", text):
@@ -645,22 +657,31 @@ class _Page:
                 return label
         return None
 
-    def _is_listing(self) -> bool:
-        if self.article_node:
-            return False
-        if any(self._types(n) & LISTING_TYPES for n in self.jsonld):
-            return True
-        body_class = " ".join(self.root.xpath("//body/@class")).split()
-        if {"archive", "category", "tag", "author", "search", "search-results", "blog", "error404"} & set(body_class):
-            return True
+    def _page_kind(self) -> Optional[str]:
+        """What the page says it is: ``article`` (structured data or
+        ``og:type`` name an article), ``listing`` (a collection, search or
+        profile page, a WordPress archive, or several headline cards and no
+        article markup), ``page`` (a WordPress page, an about or contact
+        page), or None when it does not say."""
+        types = set().union(*(self._types(n) for n in self.jsonld)) if self.jsonld else set()
+        body_class = set(" ".join(self.root.xpath("//body/@class")).split())
+        if types & LISTING_TYPES or {"archive", "category", "tag", "author", "search", "search-results", "blog", "error404"} & body_class:
+            return "listing"
+        if self.article_node or self.microdata:
+            return "article"
+        if types & {"AboutPage", "ContactPage"} or ("page" in body_class and "single" not in body_class):
+            return "page"
+        og_type = (self._first(self.og, "og:type") or "").lower()
+        if og_type == "article" or self._first(self.og, "article:published_time"):
+            return "article"
         # Several headlines that link elsewhere on the site: cards of a listing.
         host = urlsplit(self.url).netloc
         targets = set()
         for link in self._content("//*[self::h2 or self::h3 or self::h4]//a[@href]"):
-            href = urljoin(self.url, link.get("href"))
-            if urlsplit(href).netloc == host and href.split("#")[0] != self.url:
-                targets.add(href.split("#")[0])
-        return len(targets) >= 4
+            href = urljoin(self.url, link.get("href")).split("#")[0]
+            if urlsplit(href).netloc == host and href != self.url:
+                targets.add(href)
+        return "listing" if len(targets) >= 4 else None
 
     def _prune_chrome(self, h1: Any) -> None:
         """Remove navigation, sidebars, related/trending lists and pop-ups from

@@ -63,7 +63,7 @@ class NewsSpider(scrapy.Spider):
         self.allowed_domains = [parts.hostname]
         self.section_urls: set[str] = set()
         self.home_links: list[str] = []
-        self.link_extractor = LinkExtractor(allow_domains=[parts.hostname], deny=[NOT_ARTICLE])
+        self.link_extractor = LinkExtractor(deny=[NOT_ARTICLE])
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
@@ -178,7 +178,10 @@ class NewsSpider(scrapy.Spider):
         seen = {canonical_url(response.url), canonical_url(self.start_url)}
         for link in self.link_extractor.extract_links(response):
             url = canonical_url(link.url)
-            if url in seen or url in self.section_urls or not urlsplit(url).path.strip("/"):
+            parts = urlsplit(url)
+            if url in seen or url in self.section_urls or not parts.path.strip("/"):
+                continue
+            if not same_site(self.allowed_domains[0], parts.hostname or ""):
                 continue
             seen.add(url)
             yield url

@@ -199,18 +199,27 @@ def test_listing_page_is_not_an_article():
 
 
 @pytest.mark.parametrize(
-    "article, reason",
+    "article, body_class, reason",
     [
-        ("<h1>About us</h1><p>We are a small newsroom.</p>", "no_date"),
-        ('<h1>Login</h1><form><input name="user"></form>', "no_date"),
-        ("<h1>Short</h1><time datetime='2025-02-19'>x</time><p>Two words.</p>", "short_body"),
-        ("<p>No headline anywhere on this page at all.</p>", "no_date"),
+        ("<h1>About us</h1><p>We are a small newsroom.</p>", "", "short_body"),
+        ('<h1>Login</h1><form><input name="user"></form>', "", "short_body"),
+        (f"<h1>About us</h1><p>{BODY}</p>", "", "no_date"),
+        (f"<h1>About us</h1><p>{BODY}</p><time datetime='2025-02-19'>x</time>", "page page-id-2", "page"),
+        (f"<h1>Jane Doe</h1><p>{BODY}</p><time datetime='2025-02-19'>x</time>", "archive author", "listing"),
+        ("<p>No headline anywhere on this page at all.</p>", "", "no_headline"),
     ],
 )
-def test_pages_that_are_not_articles(article, reason):
-    result = extract_article("https://news.example.com/about-us/", page(article=article).replace(b"<title>Harbour bridge reopens | Example News</title>", b""))
-    assert result.is_article is False
-    assert result.reason in (reason, "no_headline")
+def test_pages_that_are_not_articles(article, body_class, reason):
+    html = page(article=article).replace(b"<title>Harbour bridge reopens | Example News</title>", b"")
+    html = html.replace(b"<body>", f'<body class="{body_class}">'.encode())
+    result = extract_article("https://news.example.com/about-us/", html)
+    assert (result.is_article, result.reason) == (False, reason)
+
+
+def test_article_markup_without_a_date_is_an_article():
+    head = '<meta property="og:type" content="article">'
+    result = extract_article("https://news.example.com/about-us/", page(head=head, article=f"<h1>Bridge</h1><p>{BODY}</p>"))
+    assert result.is_article and "datePublishedRaw" not in result.fields
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,139 @@
+"""End to end: crawl the bundled demo site and check the archive against its ground truth."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import pytest
+
+from aggregator.archive import decode_row, open_archive
+from aggregator.demo_site import DemoServer, build_demo_site
+from aggregator.queries import recent, related
+
+from crawl_runner import run_crawl
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    """The demo site, served, crawled once (and a second time into the same archive)."""
+    site = build_demo_site()
+    archive = tmp_path_factory.mktemp("demo") / "demo.sqlite"
+    with DemoServer(site) as server:
+        settings = {"SITE_TIMEZONE": site.timezone}
+        first = run_crawl(f"{server.base_url}/", archive, settings)
+        fetched_once = list(server.requests)
+        db = open_archive(archive, create=False)
+        rows_after_first = {r["canonical_url"]: dict(r) for r in db.query("SELECT * FROM articles")}
+        db.conn.close()
+        second = run_crawl(f"{server.base_url}/", archive, settings)
+    db = open_archive(archive, create=False)
+    rows = {urlsplit(r["url"]).path: decode_row(r) for r in db.query("SELECT * FROM articles")}
+    truth = {a["url"]: a for a in site.ground_truth}
+    yield {
+        "site": site, "db": db, "rows": rows, "truth": truth, "first": first, "second": second,
+        "rows_after_first": rows_after_first, "fetched_once": fetched_once,
+    }
+    db.conn.close()
+
+
+def test_crawls_finish(demo):
+    for result in (demo["first"], demo["second"]):
+        assert result.returncode == 0, result.log[-3000:]
+        assert result.stats["finish_reason"] == "finished"
+
+
+def test_every_article_archived_exactly_once(demo):
+    assert demo["db"]["articles"].count == len(demo["truth"]) >= 60
+    assert set(demo["rows"]) == set(demo["truth"])
+
+
+def test_no_article_page_fetched_twice(demo):
+    article_paths = [p for p in demo["fetched_once"] if p.split("?")[0] in demo["truth"]]
+    assert len(article_paths) == len(set(p.split("?")[0] for p in article_paths)) == len(demo["truth"])
+
+
+def test_non_article_pages_never_archived(demo):
+    non_articles = {p.split("?")[0] for p in demo["site"].non_article_paths}
+    assert not non_articles & set(demo["rows"])
+    not_article = {k: v for k, v in demo["first"].stats.items() if k.startswith("aggregator/pages/not_article/")}
+    print(not_article)
+
+
+@pytest.mark.parametrize(
+    "field, column",
+    [
+        ("headline", "headline"),
+        ("datePublished", "date_published"),
+        ("section", "section"),
+        ("authors", "authors"),
+        ("tags", "tags"),
+        ("readingTimeMinutes", "reading_time_minutes"),
+        ("readingTimeSource", "reading_time_source"),
+        ("wordCount", "word_count"),
+    ],
+)
+def test_field_matches_ground_truth(demo, field, column):
+    wrong = {
+        path: (truth[field], demo["rows"][path][column])
+        for path, truth in demo["truth"].items()
+        if demo["rows"][path][column] != truth[field]
+    }
+    assert not wrong, f"{len(wrong)} wrong, e.g. {list(wrong.items())[:3]}"
+
+
+def test_sidebars_not_taken_for_article_data(demo):
+    """Ticker, related and recent widgets carry other articles' titles, dates and labels."""
+    other_headlines = {t["headline"] for t in demo["truth"].values()}
+    for path, row in demo["rows"].items():
+        assert "Related Posts" not in row["article_body"] and "Recent News" not in row["article_body"]
+        assert "Welcome Back" not in row["article_body"]
+        own = demo["truth"][path]["headline"]
+        assert not any(h in row["article_body"] for h in other_headlines - {own})
+
+
+def test_date_source_and_precision(demo):
+    for path, row in demo["rows"].items():
+        expected = {"json-ld": "json-ld", "time": "time", "text": "text"}[demo["truth"][path]["dateVariant"]]
+        assert row["date_published_raw_source"] == expected
+        assert row["date_published_local"] == demo["truth"][path]["datePublishedLocal"]
+
+
+def test_sections_taxonomy_archived(demo):
+    paths = {r["path"] for r in demo["db"].query("SELECT path FROM sections")}
+    expected = {"/".join(s["path"]) for s in demo["site"].sections}
+    assert expected <= paths
+
+
+def test_second_crawl_adds_no_duplicates_and_loses_nothing(demo):
+    before = demo["rows_after_first"]
+    after = {r["canonical_url"]: dict(r) for r in demo["db"].query("SELECT * FROM articles")}
+    assert set(after) == set(before)
+    for url, row in before.items():
+        assert after[url]["first_seen"] == row["first_seen"]
+        assert after[url]["headline"] == row["headline"]
+
+
+def test_recent_lists_newest_first(demo):
+    ordered = sorted(demo["truth"].values(), key=lambda a: a["datePublished"], reverse=True)
+    rows = recent(demo["db"], limit=5)
+    assert [urlsplit(r["url"]).path for r in rows] == [a["url"] for a in ordered[:5]]
+
+
+def test_recent_by_section_includes_subsections(demo):
+    rows = recent(demo["db"], section="World News", limit=1000)
+    expected = {p for p, a in demo["truth"].items() if a["section"][0] == "World News"}
+    assert {urlsplit(r["url"]).path for r in rows} == expected
+    assert any(len(r["section"]) == 2 for r in rows)
+
+
+def test_related_share_the_top_level_section(demo):
+    same = total = 0
+    for path, row in demo["rows"].items():
+        for other in related(demo["db"], row["canonical_url"], limit=3):
+            assert other["canonical_url"] != row["canonical_url"]
+            total += 1
+            same += other["section"][0] == row["section"][0]
+    assert total >= 3 * len(demo["rows"]) - 3
+    assert same / total >= 0.9
