@@ -22,6 +22,7 @@ from typing import Any, Optional
 from urllib.parse import urljoin, urlsplit
 
 import lxml.html
+from lxml import etree
 
 from aggregator.extraction import clean_text
 from aggregator.urls import canonical_url, same_site
@@ -75,9 +76,13 @@ def read_menus(html: str | bytes, base_url: str) -> list[MenuSection]:
 
     :param html: the home page (text, or bytes in UTF-8 or with a meta charset).
     :param base_url: the page's URL, for relative links and the site's host.
-    :returns: sections in menu order, parents before their children, one per URL.
+    :returns: sections in menu order, parents before their children, one per
+        URL; empty for a page with no menus, an empty or unparsable page.
     """
-    root = lxml.html.document_fromstring(html, base_url=base_url)
+    try:
+        root = lxml.html.document_fromstring(html, base_url=base_url)
+    except (etree.ParserError, ValueError):  # an empty or unparsable page has no menus
+        return []
     host = urlsplit(base_url).netloc
     # url -> path; a nested copy of an entry wins over a flat one.
     paths: dict[str, tuple[str, ...]] = {}

@@ -36,7 +36,8 @@ class ArchivePipeline:
 
     @classmethod
     def from_crawler(cls, crawler):
-        return cls(crawler.stats, crawler.settings.get("ARCHIVE_PATH"), crawler.settings.getint("ARCHIVE_BATCH_SIZE"))
+        settings = crawler.settings
+        return cls(crawler.stats, settings.get("ARCHIVE_PATH", "news.sqlite"), settings.getint("ARCHIVE_BATCH_SIZE", 50))
 
     def open_spider(self):
         self.path.parent.mkdir(parents=True, exist_ok=True)

@@ -14,15 +14,18 @@ import logging
 from datetime import datetime
 
 from itemadapter import ItemAdapter
-from scrapy.exceptions import NotConfigured
 
-from aggregator.dates import InvalidTimezone, get_timezone, language_codes, normalize_date
+from aggregator.dates import get_timezone, language_codes, normalize_date
 
 logger = logging.getLogger(__name__)
 
 
 class DatesPipeline:
-    """Normalize the raw dates of ``Article`` items with :func:`aggregator.dates.normalize_date`."""
+    """Normalize the raw dates of ``Article`` items with :func:`aggregator.dates.normalize_date`.
+
+    :raises aggregator.dates.InvalidTimezone: (from ``from_crawler``) when
+        ``SITE_TIMEZONE`` is not an IANA time zone name.
+    """
 
     def __init__(self, stats, timezone=None, languages=None):
         self.stats = stats
@@ -32,10 +35,7 @@ class DatesPipeline:
     @classmethod
     def from_crawler(cls, crawler):
         timezone = crawler.settings.get("SITE_TIMEZONE")
-        try:
-            get_timezone(timezone)
-        except InvalidTimezone as exc:
-            raise NotConfigured(f"SITE_TIMEZONE: {exc}") from exc
+        get_timezone(timezone)  # raises InvalidTimezone: the crawl does not start with a wrong zone
         return cls(crawler.stats, timezone, crawler.settings.getlist("SITE_LANGUAGES") or None)
 
     def process_item(self, item):

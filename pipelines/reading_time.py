@@ -26,7 +26,8 @@ class ReadingTimePipeline:
 
     @classmethod
     def from_crawler(cls, crawler):
-        return cls(crawler.stats, crawler.settings.getint("READING_WPM"), crawler.settings.getint("READING_CPM"))
+        settings = crawler.settings
+        return cls(crawler.stats, settings.getint("READING_WPM", 200), settings.getint("READING_CPM", 500))
 
     def process_item(self, item):
         adapter = ItemAdapter(item)

@@ -68,7 +68,7 @@ class NewsSpider(scrapy.Spider):
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
         spider = super().from_crawler(crawler, *args, **kwargs)
-        spider.max_pages = crawler.settings.getint("SECTION_MAX_PAGES")
+        spider.max_pages = crawler.settings.getint("SECTION_MAX_PAGES", 50)
         crawler.signals.connect(spider.on_idle, signal=signals.spider_idle)
         return spider
 

@@ -1,0 +1,118 @@
+"""The archive module: schema, upserts that never wipe, lists, and the stored text."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from aggregator.archive import ArchiveError, article_row, open_archive, snake_case, write_articles, write_sections
+
+from conftest import load_cases
+
+URL = "https://news.example.com/2025/02/19/summit-ends/"
+
+
+def row(**fields):
+    return article_row({"url": URL, "canonicalUrl": URL, "site": "news.example.com", **fields})
+
+
+def test_snake_case():
+    assert snake_case("datePublishedRaw") == "date_published_raw"
+    assert snake_case("canonicalUrl") == "canonical_url"
+
+
+def test_row_columns_and_json_lists():
+    r = row(headline="Summit ends", authors=["Ana Pérez"], section=["World News", "Asia"], readingTimeMinutes=3, unknownField=1)
+    assert r["canonical_url"] == URL and r["headline"] == "Summit ends"
+    assert json.loads(r["authors"]) == ["Ana Pérez"]
+    assert r["section_path"] == "World News/Asia"
+    assert r["reading_time_minutes"] == 3
+    assert "unknown_field" not in r
+
+
+def test_row_needs_a_url():
+    with pytest.raises(ArchiveError):
+        article_row({"headline": "x"})
+
+
+def test_upsert_keeps_one_row_and_first_seen(fresh_db):
+    write_articles(fresh_db, [row(headline="Summit ends")])
+    first = next(fresh_db.query("SELECT first_seen FROM articles"))["first_seen"]
+    write_articles(fresh_db, [row(headline="Summit ends without deal")])
+    rows = list(fresh_db.query("SELECT * FROM articles"))
+    assert len(rows) == 1
+    assert rows[0]["headline"] == "Summit ends without deal"
+    assert rows[0]["first_seen"] == first
+
+
+STORAGE = [c for c in load_cases("storage")]
+
+
+@pytest.mark.skipif(not STORAGE, reason="shared/cases not found")
+def test_partial_recrawl_never_wipes_columns(fresh_db):
+    case = STORAGE[0]
+    names = {"url": "url", "title": "headline", "body": "articleBody", "section": "section"}
+    existing = {names[k]: ([v] if k == "section" else v) for k, v in case["input"]["existing_row"].items()}
+    partial = {names[k]: v for k, v in case["input"]["recrawl_record"].items()}
+    write_articles(fresh_db, [article_row({**existing, "site": "s"})])
+    write_articles(fresh_db, [article_row({**partial, "articleBody": None, "section": None})])
+    stored = next(fresh_db.query("SELECT url, headline, article_body, section FROM articles"))
+    expected = case["expected"]["row_after"]
+    assert stored["headline"] == expected["title"]
+    assert stored["article_body"] == expected["body"]
+    assert json.loads(stored["section"]) == [expected["section"]]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "He said \"yes\"; then 'no' -- DROP TABLE articles; SELECT * FROM x WHERE 1=1",
+        "nul\x00inside",
+        "x" * 1_000_000,
+        "Ünïcödé 新闻 ✓",
+    ],
+)
+def test_text_round_trips_unchanged(fresh_db, body):
+    write_articles(fresh_db, [row(articleBody=body, headline=body[:50])])
+    stored = next(fresh_db.query("SELECT article_body, headline FROM articles"))
+    assert stored["article_body"] == body
+    assert stored["headline"] == body[:50]
+
+
+def test_full_text_index_follows_updates(fresh_db):
+    write_articles(fresh_db, [row(headline="Harbour bridge reopens", articleBody="Traffic returns.")])
+    assert [r["headline"] for r in fresh_db["articles"].search("harbour")] == ["Harbour bridge reopens"]
+    write_articles(fresh_db, [row(headline="Tunnel closes", articleBody="Traffic stops.")])
+    assert list(fresh_db["articles"].search("harbour")) == []
+    assert len(list(fresh_db["articles"].search("tunnel"))) == 1
+
+
+def test_sections_upserted_by_site_and_path(fresh_db):
+    write_sections(fresh_db, "s", [(["World News"], "u1"), (["World News", "Asia"], "u2")])
+    write_sections(fresh_db, "s", [(["World News", "Asia"], "u3")])
+    rows = {r["path"]: r for r in fresh_db.query("SELECT * FROM sections")}
+    assert set(rows) == {"World News", "World News/Asia"}
+    assert rows["World News/Asia"]["parent"] == "World News" and rows["World News/Asia"]["url"] == "u3"
+    assert rows["World News"]["parent"] is None and rows["World News/Asia"]["depth"] == 2
+
+
+def test_file_archive_is_wal_and_reopens(tmp_path):
+    path = tmp_path / "a.sqlite"
+    db = open_archive(path)
+    write_articles(db, [row(headline="x")])
+    assert db.journal_mode == "wal"
+    db.conn.close()
+    assert open_archive(path, create=False)["articles"].count == 1
+
+
+def test_missing_archive_is_a_clear_error(tmp_path):
+    with pytest.raises(ArchiveError, match="no archive"):
+        open_archive(tmp_path / "missing.sqlite", create=False)
+
+
+def test_not_a_database_is_a_clear_error(tmp_path):
+    path = tmp_path / "junk.sqlite"
+    path.write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(ArchiveError, match="cannot open"):
+        open_archive(path)

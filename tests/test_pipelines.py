@@ -1,0 +1,96 @@
+"""Each pipeline on its own, built the way Scrapy builds it."""
+
+from __future__ import annotations
+
+import pytest
+from scrapy.utils.test import get_crawler
+
+from aggregator.archive import open_archive
+from aggregator.dates import InvalidTimezone
+from aggregator.items import Article, Section
+from pipelines.archive import ArchivePipeline
+from pipelines.dates import DatesPipeline
+from pipelines.reading_time import ReadingTimePipeline
+from pipelines.sections import SectionsPipeline
+from pipelines.urls import CanonicalUrlPipeline
+
+URL = "https://news.example.com/2025/02/19/summit-ends/"
+
+
+def build(cls, **settings):
+    crawler = get_crawler(settings_dict=settings)
+    crawler.stats.open_spider()
+    return (cls.from_crawler(crawler) if hasattr(cls, "from_crawler") else cls()), crawler.stats
+
+
+def article(**fields):
+    return Article(url=URL, site="news.example.com", dateDownloaded="2025-05-19T12:00:00Z", **fields)
+
+
+def test_dates_with_site_zone_and_raw_kept():
+    pipeline, stats = build(DatesPipeline, SITE_TIMEZONE="Asia/Singapore")
+    item = pipeline.process_item(article(datePublishedRaw="February 19, 2025 10:30 am", dateModifiedRaw="2025-02-20T01:00:00Z", inLanguage="en-US"))
+    assert (item.datePublished, item.datePublishedLocal, item.datePublishedPrecision) == (
+        "2025-02-19T02:30:00Z", "2025-02-19T10:30:00+08:00", "minute")
+    assert item.datePublishedRaw == "February 19, 2025 10:30 am"
+    assert item.dateModified == "2025-02-20T01:00:00Z"
+    assert stats.get_value("aggregator/dates/parsed") == 2
+
+
+def test_dates_relative_to_fetch_time():
+    pipeline, _ = build(DatesPipeline)
+    item = pipeline.process_item(article(datePublishedRaw="2 hours ago", inLanguage="en"))
+    assert item.datePublished == "2025-05-19T10:00:00Z"
+
+
+def test_unparsable_date_is_null_and_counted():
+    pipeline, stats = build(DatesPipeline)
+    item = pipeline.process_item(article(datePublishedRaw="sometime soon"))
+    assert item.datePublished is None and item.datePublishedRaw == "sometime soon"
+    assert stats.get_value("aggregator/dates/unparsed") == 1
+
+
+def test_wrong_site_time_zone_stops_the_crawl_clearly():
+    with pytest.raises(InvalidTimezone, match="Mars/Olympus"):
+        build(DatesPipeline, SITE_TIMEZONE="Mars/Olympus")
+
+
+def test_reading_time_label_then_computed():
+    pipeline, stats = build(ReadingTimePipeline, READING_WPM=100)
+    labelled = pipeline.process_item(article(readingTimeRaw="Reading Time: 6 mins read", articleBody="word " * 250))
+    assert (labelled.readingTimeMinutes, labelled.readingTimeSource, labelled.wordCount) == (6, "label", 250)
+    computed = pipeline.process_item(article(articleBody="word " * 250))
+    assert (computed.readingTimeMinutes, computed.readingTimeSource) == (3, "computed")
+    empty = pipeline.process_item(article())
+    assert empty.readingTimeMinutes is None and stats.get_value("aggregator/reading_time/none") == 1
+
+
+def test_sections_from_taxonomy_items():
+    pipeline, stats = build(SectionsPipeline)
+    pipeline.process_item(Section(site="news.example.com", path=["World News"], url="https://news.example.com/c/world/"))
+    pipeline.process_item(Section(site="news.example.com", path=["World News", "Asia"], url="https://news.example.com/c/world/asia/"))
+    item = pipeline.process_item(article(breadcrumbs=[{"name": "Asia", "url": None}]))
+    assert (item.section, item.sectionSource) == (["World News", "Asia"], "breadcrumbs")
+    unknown = pipeline.process_item(article(articleSection=["Weather"]))
+    assert unknown.section == ["Weather"] and stats.get_value("aggregator/sections/unmatched") == 1
+
+
+def test_canonical_url_pipeline():
+    pipeline, _ = build(CanonicalUrlPipeline)
+    assert pipeline.process_item(article(canonicalUrl=URL + "?utm_source=x#top")).canonicalUrl == URL
+    assert pipeline.process_item(article()).canonicalUrl == URL
+
+
+def test_archive_pipeline_batches_and_flushes_on_close(tmp_path):
+    path = tmp_path / "sub" / "news.sqlite"
+    pipeline, stats = build(ArchivePipeline, ARCHIVE_PATH=str(path), ARCHIVE_BATCH_SIZE=2)
+    pipeline.open_spider()
+    pipeline.process_item(Section(site="news.example.com", path=["World News"], url="u"))
+    for n in range(3):
+        pipeline.process_item(article(canonicalUrl=f"{URL}{n}/", headline=f"Story {n}", authors=["A"]))
+    reader = open_archive(path, create=False)
+    assert reader["articles"].count == 2  # one batch written, one item pending
+    pipeline.close_spider()
+    assert reader["articles"].count == 3
+    assert reader["sections"].count == 1
+    assert stats.get_value("aggregator/archive/articles_written") == 3

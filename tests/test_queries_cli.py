@@ -1,0 +1,128 @@
+"""Recent and related lists, through the library and the command line."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from aggregator.archive import article_row, open_archive, write_articles
+from aggregator.cli import cli
+from aggregator.queries import ArticleNotFound, recent, related
+
+BASE = "https://news.example.com"
+ARTICLES = [
+    ("/a1/", "Harbour bridge reopens after long repairs", ["World News", "Asia"], "2025-02-19T02:30:00Z",
+     "The harbour bridge reopened to traffic after repairs. Engineers checked the harbour cables."),
+    ("/a2/", "Harbour ferries keep summer timetable", ["World News", "Asia"], "2025-02-18T02:30:00Z",
+     "Ferries across the harbour keep their timetable while the bridge cables are checked."),
+    ("/a3/", "Election campaign opens in the capital", ["Politics", "Elections"], "2025-02-20T02:30:00Z",
+     "Candidates opened the election campaign with rallies in the capital."),
+    ("/a4/", "European harbour cities compare bridge repairs", ["World News", "Europe"], "2025-01-01",
+     "Several harbour cities compare notes on bridge repairs and cables."),
+    ("/a5/", "Undated opinion on parks", ["Opinion"], None, "Parks matter to everyone in the city."),
+    ("/a6/", "Harbour bridge reopens after long repairs", ["World News", "Asia"], "2025-02-19T03:00:00Z",
+     "A copy of the bridge story under another URL, with harbour cables."),
+]
+
+
+def _fill(db):
+    write_articles(
+        db,
+        [
+            article_row({
+                "url": BASE + path, "site": "news.example.com", "headline": headline, "section": section,
+                "datePublished": date, "articleBody": body, "authors": ["Ana Pérez"],
+            })
+            for path, headline, section, date, body in ARTICLES
+        ],
+    )
+
+
+@pytest.fixture
+def db(fresh_db):
+    _fill(fresh_db)
+    return fresh_db
+
+
+@pytest.fixture
+def db_file(tmp_path):
+    path = tmp_path / "news.sqlite"
+    database = open_archive(path)
+    _fill(database)
+    database.conn.close()
+    return path
+
+
+def paths(rows):
+    return [r["url"].removeprefix(BASE) for r in rows]
+
+
+def test_recent_newest_first_undated_last(db):
+    assert paths(recent(db)) == ["/a3/", "/a6/", "/a1/", "/a2/", "/a4/", "/a5/"]
+    assert paths(recent(db, limit=2)) == ["/a3/", "/a6/"]
+
+
+def test_recent_by_section_includes_subsections(db):
+    assert paths(recent(db, section="World News")) == ["/a6/", "/a1/", "/a2/", "/a4/"]
+    assert paths(recent(db, section="World News/Asia")) == ["/a6/", "/a1/", "/a2/"]
+    assert paths(recent(db, section="World")) == []  # a prefix of a name is not a parent
+    assert recent(db, section="World News")[0]["section"] == ["World News", "Asia"]
+
+
+def test_related_prefers_shared_words_and_section(db):
+    rows = related(db, BASE + "/a1/")
+    assert paths(rows)[:2] == ["/a2/", "/a4/"]
+    assert "/a1/" not in paths(rows)
+    assert "/a6/" not in paths(rows)  # same headline: a duplicate, not a related post
+    assert rows[0]["score"] > rows[1]["score"] > 0
+
+
+def test_related_unknown_url(db):
+    with pytest.raises(ArticleNotFound):
+        related(db, BASE + "/nope/")
+
+
+def test_cli_recent_json(db_file):
+    result = CliRunner().invoke(cli, ["recent", "--db", str(db_file), "--section", "World News/Asia", "--json"])
+    assert result.exit_code == 0, result.output
+    assert [r["headline"] for r in json.loads(result.output)] == [
+        "Harbour bridge reopens after long repairs", "Harbour bridge reopens after long repairs",
+        "Harbour ferries keep summer timetable",
+    ]
+
+
+def test_cli_recent_text(db_file):
+    result = CliRunner().invoke(cli, ["recent", "--db", str(db_file), "--limit", "1"])
+    assert result.exit_code == 0
+    assert "Election campaign opens in the capital" in result.output
+    assert "Politics/Elections" in result.output
+
+
+def test_cli_related(db_file):
+    result = CliRunner().invoke(cli, ["related", BASE + "/a1/?utm_source=x", "--db", str(db_file), "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)[0]["url"] == BASE + "/a2/"
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["recent", "--db", "missing.sqlite"], "no archive at missing.sqlite"),
+        (["related", BASE + "/nope/"], "no archived article"),
+        (["recent", "--limit", "0"], "Invalid value"),
+    ],
+)
+def test_cli_errors_are_clear(db_file, args, message):
+    if "--db" not in args:
+        args = [*args, "--db", str(db_file)]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code != 0
+    assert message in result.output
+    assert "Traceback" not in result.output
+
+
+def test_every_command_has_an_example():
+    for name, command in cli.commands.items():
+        assert "Example:" in (command.help or ""), name
