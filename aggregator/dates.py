@@ -28,11 +28,13 @@ EARLIEST_YEAR = 1990
 """Dates before this year are not publication dates of web news."""
 
 _ISO = re.compile(
-    r"^\s*(\d{4})-(\d{2})-(\d{2})"
-    r"(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,]\d+)?)?)?"
-    r"\s*(Z|[+-]\d{2}:?\d{2})?\s*$",
+    r"^\s*(\d{4})-?(\d{2})-?(\d{2})"
+    r"(?:[T ](\d{2}):?(\d{2})(?::?(\d{2})(?:[.,]\d+)?)?)?"
+    r"\s*(Z|[+-]\d{2}(?::?\d{2})?)?\s*$",
     re.I,
 )
+_BARE_TIME = re.compile(r"^\s*\d{1,2}[:.h]\d{2}(?::\d{2})?\s*(?:[ap]\.?m\.?)?\s*(?:[A-Z]{2,5}|[+-]\d{2}:?\d{2})?\s*$", re.I)
+_DOTTED = re.compile(r"\b\d{1,2}\.\s?\d{1,2}\.\s?\d{2,4}\b")
 _TIMESTAMP = re.compile(r"^\s*(\d{10})(\d{3})?\s*$")
 _HAS_SECONDS = re.compile(r"\d:\d\d:\d\d")
 _TRAILING_ABBREVIATION = re.compile(r"\s(?!AM\b|PM\b)([A-Z]{2,5})\s*$")
@@ -169,7 +171,7 @@ def _fast_path(raw: str, zone) -> Optional[tuple[date, str, str]]:
         else:
             sign = -1 if offset[0] == "-" else 1
             digits = offset[1:].replace(":", "")
-            tz = dt_timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:])))
+            tz = dt_timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:] or 0)))
         return moment.replace(tzinfo=tz), precision, "value"
     moment, source = _localize(moment, zone)
     return moment, precision, source
@@ -177,7 +179,11 @@ def _fast_path(raw: str, zone) -> Optional[tuple[date, str, str]]:
 
 def _dateparser_path(raw, zone, languages, fetched_at) -> Optional[tuple[date, str, str]]:
     raw = raw.strip()[:200]
+    if _BARE_TIME.match(raw):
+        return None  # a clock time alone names no day
     settings = {"PREFER_DATES_FROM": "past", "RETURN_TIME_AS_PERIOD": True}
+    if _DOTTED.search(raw):
+        settings["DATE_ORDER"] = "DMY"  # 07.11.2023 is day-first wherever dots are used
     if fetched_at is not None:
         settings["RELATIVE_BASE"] = fetched_at.astimezone(zone or dt_timezone.utc).replace(tzinfo=None)
     site_abbreviation = False
@@ -186,6 +192,9 @@ def _dateparser_path(raw, zone, languages, fetched_at) -> Optional[tuple[date, s
         # "09:45 IST" on a site in Asia/Kolkata: an abbreviation that names the
         # site's own zone is read in that zone (abbreviations are ambiguous).
         raw, site_abbreviation = raw[: match.start()].strip(), match.group(1)
+    if languages and "en" not in languages:
+        # Machine formats ("Sun, 11 Oct 2020 07:34:36 GMT") are English on every site.
+        languages = [*languages, "en"]
     try:
         parser = dateparser.date.DateDataParser(languages=list(languages) if languages else None, settings=settings)
     except ValueError:  # a language dateparser does not know

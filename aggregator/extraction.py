@@ -58,6 +58,8 @@ ARTICLE_TYPES = frozenset(
         "TechArticle",
     }
 )
+ARTICLE_MIN_WORDS_UNDATED = 150
+"""Words of main text that make a page with no date and no article markup an article."""
 LISTING_TYPES = frozenset({"CollectionPage", "SearchResultsPage", "ProfilePage"})
 
 _CHROME_TAGS = frozenset({"nav", "aside", "footer", "dialog", "menu"})
@@ -92,6 +94,7 @@ _URL_DATE = re.compile(r"/((?:19|20)\d{2})/(0?[1-9]|1[0-2])/(0?[1-9]|[12]\d|3[01
 _BYLINE_PREFIX = re.compile(r"^\s*(by|von|par|por|di|door|av|af)\s+", re.I)
 _BREADCRUMB_SEPARATORS = {">", "›", "»", "/", "|", "→", "·", "-", "–", "—", "::", "»»", "≫", ">>"}
 _SPACE = re.compile(r"\s+")
+_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
 _PUBLISHED_META = (
     "article:published_time",
     "og:article:published_time",
@@ -133,8 +136,8 @@ class Extraction:
     ``is_article`` is False for listings, tag/author/search/login pages and
     pages that could not be read; ``reason`` then says why (a short stat
     name: ``empty``, ``binary``, ``unparsable``, ``listing``, ``page``,
-    ``no_headline``, ``short_body``, ``no_date``: no date and no article
-    markup). ``problems`` lists recoverable faults met
+    ``no_headline``, ``short_body``, ``no_date``: no date, no article
+    markup and under ``ARTICLE_MIN_WORDS_UNDATED`` words). ``problems`` lists recoverable faults met
     on the way (``jsonld_invalid``, ``body_failed``…) for the caller to count.
     """
 
@@ -224,6 +227,8 @@ class _Page:
     def __init__(self, url: str, text: str):
         self.url = url
         parser = lxml.html.HTMLParser(huge_tree=False, remove_comments=True)
+        # lxml refuses text that still declares its encoding: it is decoded already.
+        text = _XML_DECLARATION.sub("", text, count=1)
         self.root = lxml.html.document_fromstring(text, parser=parser, base_url=url)
         self.problems: list[str] = []
         self._chrome_cache: dict[Any, bool] = {}
@@ -369,9 +374,11 @@ class _Page:
         fields["canonicalUrl"] = self._canonical_url()
         published, modified = self._dates(h1)
         if published:
-            fields["datePublishedRaw"], fields["datePublishedRawSource"] = published
+            fields["datePublishedRaw"], fields["datePublishedRawSource"] = published[0]
+            fields["datePublishedCandidates"] = [{"raw": raw, "source": source} for raw, source in published]
         if modified:
-            fields["dateModifiedRaw"] = modified[0]
+            fields["dateModifiedRaw"] = modified[0][0]
+            fields["dateModifiedCandidates"] = [{"raw": raw, "source": source} for raw, source in modified]
         fields["authors"] = self._authors()
         fields["breadcrumbs"] = self._breadcrumbs()
         fields["articleSection"] = self._article_sections()
@@ -391,7 +398,7 @@ class _Page:
             result.reason = "no_headline"
         elif len(body.split()) < 30 and len(body) < 200:
             result.reason = "short_body"
-        elif not fields.get("datePublishedRaw") and kind != "article":
+        elif not fields.get("datePublishedRaw") and kind != "article" and len(body.split()) < ARTICLE_MIN_WORDS_UNDATED:
             result.reason = "no_date"
         else:
             result.is_article = True
@@ -454,7 +461,9 @@ class _Page:
             return absolute
         return self.url
 
-    def _dates(self, h1: Any) -> tuple[Optional[tuple[str, str]], Optional[tuple[str, str]]]:
+    def _dates(self, h1: Any) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+        """Published and modified date candidates as ``(raw, source)``, most
+        trusted first: structured data, meta, ``<time>``, text, URL."""
         published: list[tuple[str, str]] = []
         modified: list[tuple[str, str]] = []
         node = self.article_node or {}
@@ -487,18 +496,16 @@ class _Page:
                 modified.append((value, "time"))
             else:
                 published.append((value, "time"))
-        if not published or not modified:
-            text, updated = self._visible_date(h1)
-            if text and not published:
-                published.append((text, "text"))
-            if updated and not modified:
-                modified.append((updated, "text"))
-        if not published:
-            match = _URL_DATE.search(urlsplit(self.url).path)
-            if match:
-                year, month, day = match.groups()
-                published.append((f"{year}-{int(month):02d}-{int(day):02d}", "url"))
-        return (published[0] if published else None, modified[0] if modified else None)
+        text, updated = self._visible_date(h1)
+        if text:
+            published.append((text, "text"))
+        if updated:
+            modified.append((updated, "text"))
+        match = _URL_DATE.search(urlsplit(self.url).path)
+        if match:
+            year, month, day = match.groups()
+            published.append((f"{year}-{int(month):02d}-{int(day):02d}", "url"))
+        return _unique_pairs(published), _unique_pairs(modified)
 
     def _visible_date(self, h1: Any) -> tuple[Optional[str], Optional[str]]:
         """Dates printed as text in the article's header: the first element
@@ -764,6 +771,11 @@ def _as_int(value: Any) -> int:
         return int(value)
     except (TypeError, ValueError):
         return 0
+
+
+def _unique_pairs(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    seen: set[str] = set()
+    return [(raw, source) for raw, source in pairs if not (raw in seen or seen.add(raw))]
 
 
 def _unique(values: Iterable[Optional[str]]) -> list[str]:

@@ -41,6 +41,11 @@ class Article:
     """Where ``datePublishedRaw`` came from: ``json-ld``, ``microdata``,
     ``meta``, ``time``, ``text`` or ``url``."""
 
+    datePublishedCandidates: list[dict] = field(default_factory=list)
+    """Every publication date found, most trusted first, as ``[{"raw": …,
+    "source": …}]``; the dates pipeline uses the first one that parses and is
+    plausible, and sets ``datePublishedRaw`` to it. Not archived."""
+
     datePublished: Optional[str] = None
     """Publication time in UTC, ISO 8601 with ``Z`` (``2025-02-19T02:30:00Z``);
     a day-only raw value stays a date (``2025-02-19``), see
@@ -55,6 +60,9 @@ class Article:
 
     dateModifiedRaw: Optional[str] = None
     """The last-modified date as found on the page."""
+
+    dateModifiedCandidates: list[dict] = field(default_factory=list)
+    """Every modification date found, as ``datePublishedCandidates``. Not archived."""
 
     dateModified: Optional[str] = None
     """Last-modified time in UTC, as ``datePublished``."""

@@ -17,10 +17,14 @@ TRACKING_PARAMETERS = frozenset(
         "fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "yclid", "twclid",
         "igshid", "mc_cid", "mc_eid", "_ga", "_gl", "ref_src", "ref_url", "cmpid",
         "ito", "ocid", "smid", "sr_share", "spm", "ncid", "ref",
-        "at_medium", "at_campaign", "xtor", "mkt_tok",
+        "at_medium", "at_campaign", "xtor", "mkt_tok", "__twitter_impression",
+        # Piwik / Matomo campaign tags (other pk_… parameters can select content)
+        "pk_campaign", "pk_kwd", "pk_keyword", "pk_source", "pk_medium", "pk_content",
+        "mtm_campaign", "mtm_kwd", "mtm_keyword", "mtm_source", "mtm_medium", "mtm_content",
+        "mtm_cid", "mtm_group", "mtm_placement",
     }
 )
-TRACKING_PREFIXES = ("utm_", "pk_", "mtm_", "hsa_", "__twitter_impression")
+TRACKING_PREFIXES = ("utm_", "hsa_")
 
 PAGINATION = re.compile(r"/page/(\d+)/?$|[?&](?:paged|page)=(\d+)")
 """A listing's page number in its URL: ``/page/2/``, ``?paged=2``, ``?page=2``."""
@@ -30,7 +34,7 @@ NOT_ARTICLE = re.compile(
     r"|/(?:feed|rss|amp|print|comments|trackback|embed)/?$"
     r"|/wp-(?:login|admin|json|content|includes)"
     r"|/(?:login|logout|register|signin|signup|subscribe|account|cart|checkout)/?(?:$|\?)"
-    r"|[?&](?:s|q|replytocom|share|print|amp|output|format|paged|page|attachment_id)="
+    r"|[?&](?:s|q|replytocom|share|print|amp|output|format|paged|attachment_id)="
     r"|/page/\d+/?$",
     re.I,
 )

@@ -1,11 +1,18 @@
 """Dates pipeline: ``datePublished`` / ``dateModified`` in ISO 8601 UTC.
 
-Reads ``SITE_TIMEZONE`` (IANA name, for values without an offset) and
-``SITE_LANGUAGES`` (dateparser codes; else the page's ``inLanguage``).
-Relative dates are anchored at the item's ``dateDownloaded``. Raw values are
-kept. Stats: ``aggregator/dates/parsed``, ``aggregator/dates/unparsed``,
-``aggregator/dates/missing``, ``aggregator/dates/timezone_default`` (a time
-without offset read as UTC because no site time zone is set).
+The candidates the page offers (``datePublishedCandidates``, most trusted
+first) are tried in order; the first that parses and is plausible (1990 or
+later, at most a day after the fetch) wins, and ``datePublishedRaw`` /
+``datePublishedRawSource`` are set to it. Reads ``SITE_TIMEZONE`` (IANA
+name, for values without an offset) and ``SITE_LANGUAGES`` (dateparser
+codes; else the page's ``inLanguage``). Relative dates are anchored at the
+item's ``dateDownloaded``.
+
+Stats: ``aggregator/dates/parsed``, ``aggregator/dates/unparsed`` (no
+candidate parsed), ``aggregator/dates/rejected`` (a candidate that did not
+parse or was implausible), ``aggregator/dates/missing/<field>``,
+``aggregator/dates/timezone_default`` (a time without offset read as UTC
+because no site time zone is set).
 """
 
 from __future__ import annotations
@@ -45,24 +52,29 @@ class DatesPipeline:
         fetched = adapter.get("dateDownloaded")
         fetched_at = datetime.fromisoformat(fetched.replace("Z", "+00:00")) if fetched else None
         languages = self.languages or language_codes(adapter.get("inLanguage"))
-        for raw_field, field, local_field, precision_field in (
-            ("datePublishedRaw", "datePublished", "datePublishedLocal", "datePublishedPrecision"),
-            ("dateModifiedRaw", "dateModified", None, None),
-        ):
-            raw = adapter.get(raw_field)
-            if not raw:
-                self.stats.inc_value(f"aggregator/dates/missing/{field}")
+        for name in ("datePublished", "dateModified"):
+            candidates = adapter.get(f"{name}Candidates") or []
+            if not candidates and adapter.get(f"{name}Raw"):
+                candidates = [{"raw": adapter[f"{name}Raw"], "source": adapter.get(f"{name}RawSource")}]
+            if not candidates:
+                self.stats.inc_value(f"aggregator/dates/missing/{name}")
                 continue
-            value = normalize_date(raw, timezone=self.timezone, languages=languages, fetched_at=fetched_at)
-            if value is None:
+            for candidate in candidates:
+                value = normalize_date(candidate["raw"], timezone=self.timezone, languages=languages, fetched_at=fetched_at)
+                if value is not None:
+                    break
+                self.stats.inc_value("aggregator/dates/rejected")
+                logger.debug("Unparsed or implausible %s %r on %s", name, candidate["raw"], adapter.get("url"))
+            else:
                 self.stats.inc_value("aggregator/dates/unparsed")
-                logger.debug("Unparsed %s %r on %s", raw_field, raw, adapter.get("url"))
                 continue
             self.stats.inc_value("aggregator/dates/parsed")
             if value.timezone_source == "default":
                 self.stats.inc_value("aggregator/dates/timezone_default")
-            adapter[field] = value.utc
-            if local_field:
-                adapter[local_field] = value.local
-                adapter[precision_field] = value.precision
+            adapter[name] = value.utc
+            adapter[f"{name}Raw"] = candidate["raw"]
+            if name == "datePublished":
+                adapter["datePublishedRawSource"] = candidate.get("source")
+                adapter["datePublishedLocal"] = value.local
+                adapter["datePublishedPrecision"] = value.precision
         return item

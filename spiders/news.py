@@ -63,7 +63,13 @@ class NewsSpider(scrapy.Spider):
         self.allowed_domains = [parts.hostname]
         self.section_urls: set[str] = set()
         self.home_links: list[str] = []
-        self.link_extractor = LinkExtractor(deny=[NOT_ARTICLE])
+        # Article links: anywhere but navigation and footers (legal pages, menus).
+        self.link_extractor = LinkExtractor(
+            deny=[NOT_ARTICLE],
+            restrict_xpaths=[
+                "//a[not(ancestor::nav or ancestor::footer or ancestor::*[@role='navigation' or @role='contentinfo'])]"
+            ],
+        )
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):

@@ -203,7 +203,7 @@ def test_listing_page_is_not_an_article():
     [
         ("<h1>About us</h1><p>We are a small newsroom.</p>", "", "short_body"),
         ('<h1>Login</h1><form><input name="user"></form>', "", "short_body"),
-        (f"<h1>About us</h1><p>{BODY}</p>", "", "no_date"),
+        (f"<h1>About us</h1><p>{BODY[:600]}</p>", "", "no_date"),
         (f"<h1>About us</h1><p>{BODY}</p><time datetime='2025-02-19'>x</time>", "page page-id-2", "page"),
         (f"<h1>Jane Doe</h1><p>{BODY}</p><time datetime='2025-02-19'>x</time>", "archive author", "listing"),
         ("<p>No headline anywhere on this page at all.</p>", "", "no_headline"),
@@ -214,6 +214,11 @@ def test_pages_that_are_not_articles(article, body_class, reason):
     html = html.replace(b"<body>", f'<body class="{body_class}">'.encode())
     result = extract_article("https://news.example.com/about-us/", html)
     assert (result.is_article, result.reason) == (False, reason)
+
+
+def test_long_text_without_a_date_is_an_article():
+    result = extract_article("https://news.example.com/story/", page(article=f"<h1>Bridge</h1><p>{BODY}</p><p>{BODY2}</p>"))
+    assert result.is_article and "datePublishedRaw" not in result.fields
 
 
 def test_article_markup_without_a_date_is_an_article():
