@@ -226,10 +226,9 @@ class _Page:
 
     def __init__(self, url: str, text: str):
         self.url = url
-        parser = lxml.html.HTMLParser(huge_tree=False, remove_comments=True)
         # lxml refuses text that still declares its encoding: it is decoded already.
-        text = _XML_DECLARATION.sub("", text, count=1)
-        self.root = lxml.html.document_fromstring(text, parser=parser, base_url=url)
+        self.text = _XML_DECLARATION.sub("", text, count=1)
+        self.root = self._parse()
         self.problems: list[str] = []
         self._chrome_cache: dict[Any, bool] = {}
         self.jsonld = self._jsonld_nodes()
@@ -690,15 +689,19 @@ class _Page:
                 targets.add(href)
         return "listing" if len(targets) >= 4 else None
 
-    def _prune_chrome(self, h1: Any) -> None:
+    def _parse(self) -> Any:
+        parser = lxml.html.HTMLParser(huge_tree=False, remove_comments=True)
+        return lxml.html.document_fromstring(self.text, parser=parser, base_url=self.url)
+
+    def _prune_chrome(self, root: Any, h1: Any) -> None:
         """Remove navigation, sidebars, related/trending lists and pop-ups from
         the tree before the main-text pass, except an element that holds the
         headline or most of the page's paragraph text (a class name such as
         "has-related" on the article's own wrapper)."""
-        paragraphs = self.root.xpath("//p")
+        paragraphs = root.xpath("//p")
         total = sum(len(p.text_content()) for p in paragraphs) or 1
         outermost = []
-        stack = [self.root]
+        stack = [root]
         while stack:
             el = stack.pop()
             if el.tag in _PRUNE_TAGS or (el.get("role") or "").lower() in _CHROME_ROLES or any(
@@ -714,28 +717,46 @@ class _Page:
                 continue
             el.drop_tree()
 
-    def _body(self, h1: Any, headline: Optional[str]) -> Optional[str]:
-        self._prune_chrome(h1)
-        text = None
+    def _main_text(self, root: Any, favor_recall: bool = False) -> Optional[str]:
         try:
-            text = trafilatura.extract(
-                self.root,
+            return trafilatura.extract(
+                root,
                 url=self.url,
                 include_comments=False,
                 include_tables=True,
                 deduplicate=False,
+                favor_recall=favor_recall,
                 output_format="txt",
             )
         except Exception as exc:  # trafilatura has many failure modes on broken markup
             logger.debug("trafilatura failed on %s: %s", self.url, exc)
             self.problems.append("body_failed")
+            return None
+
+    def _body(self, h1: Any, headline: Optional[str]) -> Optional[str]:
+        """Main text: trafilatura on the page without its chrome. When that
+        keeps under 60% of the words in the paragraphs of the headline's
+        ``<article>``/``<main>`` (stray closing tags cut the article short),
+        a second pass on a fresh parse favours recall and the longer text wins."""
+        container = next((a for a in h1.iterancestors("article", "main")), None) if h1 is not None else None
+        expected = sum(len(p.text_content().split()) for p in container.iter("p")) if container is not None else 0
+        h1_path = h1.getroottree().getpath(h1) if h1 is not None else None
+        self._prune_chrome(self.root, h1)
+        text = self._main_text(self.root)
+        if expected and len((text or "").split()) < 0.6 * expected:
+            self.problems.append("body_recall_pass")
+            root = self._parse()
+            found = root.getroottree().xpath(h1_path) if h1_path else []
+            self._prune_chrome(root, found[0] if found else None)
+            second = self._main_text(root, favor_recall=True)
+            if len((second or "").split()) > len((text or "").split()):
+                text = second
         if text:
             paragraphs = [p.strip() for p in text.splitlines() if p.strip()]
             if paragraphs and headline and clean_text(paragraphs[0]) == headline:
                 paragraphs = paragraphs[1:]
             return "\n\n".join(paragraphs) or None
-        structured = clean_text((self.article_node or {}).get("articleBody"))
-        return structured
+        return clean_text((self.article_node or {}).get("articleBody"))
 
 
 def _strip_site_name(title: Optional[str], site_name: Optional[str]) -> Optional[str]:

@@ -32,6 +32,9 @@ REDIRECT_MAX_TIMES = 5
 RETRY_TIMES = 1
 
 # --- Components ---------------------------------------------------------------
+DOWNLOADER_MIDDLEWARES = {
+    "aggregator.middlewares.RedirectLoopMiddleware": 650,
+}
 ITEM_PIPELINES = {
     "pipelines.urls.CanonicalUrlPipeline": 100,
     "pipelines.dates.DatesPipeline": 200,

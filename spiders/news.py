@@ -16,9 +16,9 @@ yield nothing and are counted.
 
 Stats (all under ``aggregator/``): ``pages/articles``,
 ``pages/not_article/<reason>``, ``pages/not_html``, ``listings/pages``,
-``listings/max_pages_reached``, ``requests/failed/<error>`` (``http_<status>``
-for HTTP errors, else the exception's name: ``TimeoutError``,
-``IgnoreRequest`` for redirect loops and oversized bodies…),
+``listings/max_pages_reached``, ``requests/failed/<error>`` (``http_<status>``,
+``timeout``, ``too_large``, ``redirect_loop``, ``robots_txt``, else the
+exception's class name; see :func:`failure_name`),
 ``extraction/problems/<name>``.
 """
 
@@ -31,17 +31,37 @@ from urllib.parse import urljoin, urlsplit
 
 import scrapy
 from scrapy import signals
-from scrapy.exceptions import DontCloseSpider
+from scrapy.exceptions import DontCloseSpider, IgnoreRequest
 from scrapy.http import Response, TextResponse
 from scrapy.linkextractors import LinkExtractor
 from scrapy.spidermiddlewares.httperror import HttpError
 
 from aggregator.extraction import extract_article
+from aggregator.middlewares import RedirectLoop
 from aggregator.items import Article, Section
 from aggregator.menus import read_menus
 from aggregator.urls import NOT_ARTICLE, PAGINATION, canonical_url, page_number, same_site
 
 logger = logging.getLogger(__name__)
+
+
+def failure_name(failure: Any) -> str:
+    """The stat name of a failed request: ``http_<status>``, ``timeout``,
+    ``too_large`` (``DOWNLOAD_MAXSIZE``, also after decompression),
+    ``redirect_loop``, ``robots_txt``, else the exception's class name."""
+    error = failure.value
+    if failure.check(HttpError):
+        return f"http_{error.response.status}"
+    if failure.check(RedirectLoop):
+        return "redirect_loop"
+    name = type(error).__name__
+    if name in ("DownloadTimeoutError", "TimeoutError", "TCPTimedOutError"):
+        return "timeout"
+    if name == "DownloadCancelledError" or "maxsize" in str(error).lower():
+        return "too_large"
+    if failure.check(IgnoreRequest) and "robots.txt" in str(error):
+        return "robots_txt"
+    return name
 
 
 class NewsSpider(scrapy.Spider):
@@ -147,10 +167,7 @@ class NewsSpider(scrapy.Spider):
 
     def on_error(self, failure: Any) -> None:
         """Count and log a failed request; the crawl goes on."""
-        if failure.check(HttpError):
-            name = f"http_{failure.value.response.status}"
-        else:
-            name = type(failure.value).__name__
+        name = failure_name(failure)
         self._inc(f"requests/failed/{name}")
         logger.warning("Request failed (%s): %s", name, failure.request.url)
 

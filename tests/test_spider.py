@@ -117,4 +117,4 @@ def test_errors_are_counted_by_kind(spider):
     spider.on_error(timeout)
     stats = spider.crawler.stats
     assert stats.get_value("aggregator/requests/failed/http_503") == 1
-    assert stats.get_value("aggregator/requests/failed/TimeoutError") == 1
+    assert stats.get_value("aggregator/requests/failed/timeout") == 1
