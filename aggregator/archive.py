@@ -12,8 +12,13 @@ Tables:
     are UTC ISO 8601 times of the crawls that wrote the row.
 ``sections``
     The sites' menu taxonomies: ``site``, ``path`` (``World News/Asia``),
-    ``name``, ``parent`` (``World News``, or null), ``depth``, ``url``;
-    primary key ``(site, path)``.
+    ``name``, ``slug`` (last segment of the URL), ``parent`` (``World News``,
+    or null), ``depth``, ``url``, ``in_menu`` (0 once the menu no longer
+    shows it; the row is kept), ``first_seen``, ``last_seen``; primary key
+    ``(site, path)``.
+``article_sections``
+    Every section of every article (``sections``): ``canonical_url``,
+    ``path``, ``position`` (0 = the primary section).
 ``articles_fts``
     FTS5 index over ``headline``, ``description`` and ``article_body``, kept
     in sync by triggers.
@@ -31,11 +36,12 @@ import sqlite3
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Optional
+from urllib.parse import urlsplit
 
 import sqlite_utils
 
 BUSY_TIMEOUT_MS = 5000
-LIST_COLUMNS = ("authors", "tags", "section", "breadcrumbs", "article_section", "listing_section")
+LIST_COLUMNS = ("authors", "tags", "section", "sections", "breadcrumbs", "article_section", "listing_section")
 
 ARTICLE_COLUMNS: dict[str, type] = {
     "canonical_url": str,
@@ -58,6 +64,7 @@ ARTICLE_COLUMNS: dict[str, type] = {
     "section": str,
     "section_path": str,
     "section_source": str,
+    "sections": str,
     "tags": str,
     "article_body": str,
     "main_image": str,
@@ -73,9 +80,13 @@ SECTION_COLUMNS: dict[str, type] = {
     "site": str,
     "path": str,
     "name": str,
+    "slug": str,
     "parent": str,
     "depth": int,
     "url": str,
+    "in_menu": int,
+    "first_seen": str,
+    "last_seen": str,
 }
 
 
@@ -129,6 +140,14 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
         sections = db["sections"]
         if not sections.exists():
             sections.create(SECTION_COLUMNS, pk=("site", "path"))
+        links = db["article_sections"]
+        if not links.exists():
+            links.create(
+                {"canonical_url": str, "path": str, "position": int},
+                pk=("canonical_url", "path"),
+                foreign_keys=[("canonical_url", "articles", "canonical_url")],
+            )
+            links.create_index(["path"])
     if not db["articles_fts"].exists():
         db["articles"].enable_fts(["headline", "description", "article_body"], create_triggers=True, tokenize="porter")
 
@@ -176,30 +195,66 @@ def write_articles(db: sqlite_utils.Database, rows: Iterable[dict[str, Any]]) ->
                 [row["canonical_url"], seen_at],
             )
             table.update(row["canonical_url"], row)
+            listed = row.get("sections") or (f"[{row['section']}]" if row.get("section") else None)
+            if listed:
+                paths = list(dict.fromkeys("/".join(p) for p in json.loads(listed) if p))
+                db.execute("DELETE FROM article_sections WHERE canonical_url = ?", [row["canonical_url"]])
+                db.conn.executemany(
+                    "INSERT INTO article_sections (canonical_url, path, position) VALUES (?, ?, ?)",
+                    [(row["canonical_url"], path, position) for position, path in enumerate(paths)],
+                )
             count += 1
     return count
 
 
 def write_sections(db: sqlite_utils.Database, site: str, paths: Iterable[tuple[list[str], Optional[str]]]) -> int:
-    """Upsert a site's sections, given as ``(path, url)`` pairs, in one transaction.
+    """Upsert a site's menu sections, given as ``(path, url)`` pairs, in one
+    transaction: each is marked ``in_menu`` and ``last_seen`` now;
+    ``first_seen`` is set on insert only.
 
     :returns: the number of sections written.
     """
-    rows = [
-        {
-            "site": site,
-            "path": "/".join(path),
-            "name": path[-1],
-            "parent": "/".join(path[:-1]) or None,
-            "depth": len(path),
-            "url": url,
-        }
-        for path, url in paths
-        if path
-    ]
+    seen_at = now_iso()
+    count = 0
     with db.conn:
-        db["sections"].upsert_all(rows, pk=("site", "path"))
-    return len(rows)
+        for path, url in paths:
+            if not path:
+                continue
+            key = "/".join(path)
+            db.execute(
+                "INSERT OR IGNORE INTO sections (site, path, first_seen) VALUES (?, ?, ?)", [site, key, seen_at]
+            )
+            db["sections"].update(
+                (site, key),
+                {
+                    "name": path[-1],
+                    "slug": urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1] if url else None,
+                    "parent": "/".join(path[:-1]) or None,
+                    "depth": len(path),
+                    "url": url,
+                    "in_menu": 1,
+                    "last_seen": seen_at,
+                },
+            )
+            count += 1
+    return count
+
+
+def retire_sections(db: sqlite_utils.Database, site: str, current: Iterable[str]) -> int:
+    """Mark a site's sections that its menu no longer shows: ``in_menu = 0``.
+    The rows are kept, as are their articles.
+
+    :param current: the paths (``World News/Asia``) the menu shows now.
+    :returns: the number of sections newly marked.
+    """
+    current = list(current)
+    marks = ",".join("?" * len(current)) or "NULL"
+    with db.conn:
+        cursor = db.execute(
+            f"UPDATE sections SET in_menu = 0 WHERE site = ? AND in_menu = 1 AND path NOT IN ({marks})",
+            [site, *current],
+        )
+    return cursor.rowcount
 
 
 def decode_row(row: Mapping[str, Any]) -> dict[str, Any]:

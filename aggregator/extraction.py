@@ -78,7 +78,8 @@ _CHROME_WORDS = re.compile(
 _READING_LABEL = re.compile(
     r"reading\s+time|read\s+time|min(?:ute)?s?\.?\s+read|lesezeit|lesedauer|"
     r"temps\s+de\s+lecture|tiempo\s+de\s+lectura|tempo\s+di\s+lettura|"
-    r"tempo\s+de\s+leitura|leestijd",
+    r"tempo\s+de\s+leitura|leestijd|czas\s+czytania|время\s+чтения|lästid|"
+    r"læsetid|lesetid|okuma\s+süresi|読了時間|阅读时间|閱讀時間|읽는\s*시간",
     re.I,
 )
 _DATE_CLASS = re.compile(r"date|time|publish|posted|meta", re.I)

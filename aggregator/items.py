@@ -88,6 +88,10 @@ class Article:
     """Canonical section path from the site's menu taxonomy, e.g.
     ``["World News", "Asia"]``. Filled by the sections pipeline."""
 
+    sections: list[list[str]] = field(default_factory=list)
+    """Every section path of the article, the primary ``section`` first, then
+    its other categories (matched to the taxonomy, or kept as given)."""
+
     sectionSource: Optional[str] = None
     """Where ``section`` came from: ``breadcrumbs``, ``declared``, ``listing``,
     ``url`` or ``unmatched`` (a name not in the taxonomy, kept as given)."""

@@ -54,7 +54,8 @@ def recent(
     """The newest articles.
 
     :param section: a section path such as ``"World News"`` or
-        ``"World News/Asia"``; subsections are included.
+        ``"World News/Asia"``; subsections are included, and so are articles
+        filed there as a second category.
     :param site: a host name, e.g. ``"news.example.com"``.
     :param limit: at most this many rows.
     :returns: rows of the ``articles`` table (the columns of ``LIST_COLUMNS``,
@@ -63,7 +64,10 @@ def recent(
     where, params = [], {}
     if section:
         section = section.strip("/")
-        where.append("(section_path = :section OR substr(section_path, 1, length(:section) + 1) = :section || '/')")
+        where.append(
+            "canonical_url IN (SELECT canonical_url FROM article_sections WHERE path = :section"
+            " OR substr(path, 1, length(:section) + 1) = :section || '/')"
+        )
         params["section"] = section
     if site:
         where.append("site = :site")

@@ -12,7 +12,11 @@ import math
 import re
 from typing import Optional
 
-_MINUTES = re.compile(r"(\d{1,3})(?:\s*[-–]\s*\d{1,3})?\s*(?:min|mins|minute|minutes|minuten|minutos|minuti|'|m\b)", re.I)
+_MINUTES = re.compile(
+    r"(\d{1,3})(?:\s*[-–]\s*\d{1,3})?\s*"
+    r"(?:min|mins|minute|minutes|minuten|minutos|minuti|minut|minuter|minutter|dakika|мин|хв|分|분|'|m\b)",
+    re.I,
+)
 _NUMBER = re.compile(r"\d{1,3}")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 

@@ -7,14 +7,18 @@ names it declares (JSON-LD ``articleSection``, ``article:section``,
 segments of its URL. Names are matched to the taxonomy by URL, then
 case-insensitively by name ("Us & Canada" = "US & Canada"), then by slug; a
 matched name takes its full path from the taxonomy, so a page that shows only
-"Asia" gets ``["World News", "Asia"]``.
+"Asia" gets ``["World News", "Asia"]``. A per-site alias table maps the
+site's other names for a section to its path. An article in several
+categories keeps all of them (``sections``); names the taxonomy does not
+know are kept as given, never dropped.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from typing import Iterable, Optional
+from dataclasses import dataclass
+from typing import Iterable, Mapping, Optional
 from urllib.parse import urlsplit
 
 from aggregator.urls import canonical_url
@@ -30,13 +34,37 @@ def name_key(name: str) -> str:
     return " ".join(re.findall(r"[a-z0-9]+", text))
 
 
-class Taxonomy:
-    """Section paths of one site, indexed by URL and by name."""
+@dataclass(frozen=True)
+class Resolution:
+    """An article's sections.
 
-    def __init__(self) -> None:
+    ``section``: the primary path (``["World News", "Asia"]``) or None;
+    ``source``: where it came from (``breadcrumbs``, ``declared``, ``listing``,
+    ``url``, ``unmatched`` or ``none``); ``sections``: every path of the
+    article, the primary first, then each declared category (matched to the
+    taxonomy, or kept as given); ``unmatched``: names kept as given because
+    the taxonomy does not know them.
+    """
+
+    section: Optional[list[str]]
+    source: str
+    sections: list[list[str]]
+    unmatched: list[str]
+
+
+class Taxonomy:
+    """Section paths of one site, indexed by URL, name, slug and alias.
+
+    :param aliases: the site's own names for sections the menu names
+        otherwise, as ``{"Intl": "World News", "US": "World News/US & Canada"}``
+        (a path joined with ``/``); from the ``SECTION_ALIASES`` setting.
+    """
+
+    def __init__(self, aliases: Optional[Mapping[str, str]] = None) -> None:
         self.paths: list[tuple[str, ...]] = []
         self._by_url: dict[str, tuple[str, ...]] = {}
         self._by_name: dict[str, tuple[str, ...]] = {}
+        self._aliases = {name_key(alias): tuple(p for p in path.split("/") if p) for alias, path in (aliases or {}).items()}
 
     def add(self, path: Iterable[str], url: Optional[str] = None) -> None:
         """Add one section; a deeper path for a known name or URL replaces the shallower one."""
@@ -47,8 +75,7 @@ class Taxonomy:
         keys = [name_key(path[-1])]
         if url:
             self._by_url.setdefault(canonical_url(url), path)
-            slug = urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1]
-            keys.append(name_key(slug))
+            keys.append(name_key(slug_of(url)))
         for key in keys:
             known = self._by_name.get(key)
             if key and (known is None or len(path) > len(known)):
@@ -58,13 +85,18 @@ class Taxonomy:
         return len(self.paths)
 
     def match(self, name: Optional[str] = None, url: Optional[str] = None) -> Optional[tuple[str, ...]]:
-        """The taxonomy path of a section given by URL and/or name, or None."""
+        """The taxonomy path of a section given by URL and/or name (or slug, or
+        alias), or None."""
         if url:
             path = self._by_url.get(canonical_url(url))
             if path:
                 return path
         if name:
-            return self._by_name.get(name_key(name))
+            key = name_key(name)
+            alias = self._aliases.get(key)
+            if alias:
+                return self._by_name.get(name_key(alias[-1]), alias) if len(alias) == 1 else alias
+            return self._by_name.get(key)
         return None
 
     def resolve(
@@ -74,12 +106,13 @@ class Taxonomy:
         listing: Optional[list[str]],
         url: str,
         headline: Optional[str] = None,
-    ) -> tuple[Optional[list[str]], str]:
-        """The canonical section path of an article and where it came from.
+    ) -> Resolution:
+        """The canonical sections of an article.
 
-        :returns: ``(path, source)``; source is ``breadcrumbs``, ``declared``,
-            ``listing``, ``url``, ``unmatched`` (a name the taxonomy does not
-            know, kept as given) or ``none`` (path None).
+        The primary section comes, in order of trust, from the breadcrumb
+        trail (without "Home" and the article itself), the declared section
+        names, the listing page the article was found on, and the URL's path
+        segments; failing all, the trail or first declared name as given.
         """
         crumbs = [c for c in breadcrumbs if c.get("name")]
         if crumbs and (name_key(crumbs[0]["name"]) in HOME_NAMES or _is_root(crumbs[0].get("url"))):
@@ -89,12 +122,24 @@ class Taxonomy:
             or (crumbs[-1].get("url") and canonical_url(crumbs[-1]["url"]) == canonical_url(url))
         ):
             crumbs = crumbs[:-1]
+        declared_paths = [(name, self.match(name)) for name in declared]
+        primary, source = self._primary(crumbs, declared_paths, listing, url)
+        unmatched = [name for name, path in declared_paths if path is None]
+        if source == "unmatched":
+            unmatched = _dedupe([primary[-1], *unmatched])
+        sections = [primary] if primary else []
+        for name, path in declared_paths:
+            candidate = list(path) if path else [name]
+            if candidate not in sections:
+                sections.append(candidate)
+        return Resolution(primary, source, sections, unmatched)
+
+    def _primary(self, crumbs, declared_paths, listing, url) -> tuple[Optional[list[str]], str]:
         for crumb in reversed(crumbs):
             path = self.match(crumb["name"], crumb.get("url"))
             if path:
                 return list(path), "breadcrumbs"
-        for name in declared:
-            path = self.match(name)
+        for _name, path in declared_paths:
             if path:
                 return list(path), "declared"
         if listing:
@@ -106,9 +151,18 @@ class Taxonomy:
                 return list(path), "url"
         if crumbs:
             return [c["name"] for c in crumbs], "unmatched"
-        if declared:
-            return [declared[0]], "unmatched"
+        if declared_paths:
+            return [declared_paths[0][0]], "unmatched"
         return None, "none"
+
+
+def slug_of(url: str) -> str:
+    """The last path segment of a section URL (``/category/world-news/asia/`` → ``asia``)."""
+    return urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1]
+
+
+def _dedupe(values: list[str]) -> list[str]:
+    return list(dict.fromkeys(values))
 
 
 def _is_root(url: Optional[str]) -> bool:

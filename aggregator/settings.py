@@ -60,6 +60,10 @@ SITE_TIMEZONE = None
 # from the page's lang attribute, else dateparser's own detection).
 SITE_LANGUAGES = None
 
+# The site's own names for menu sections, e.g. {"Intl": "World News"} or
+# {"US": "World News/US & Canada"} (JSON on the command line).
+SECTION_ALIASES = {}
+
 # Reading speed for the computed reading time: words per minute, and
 # characters per minute for Chinese, Japanese and Korean text.
 READING_WPM = 200

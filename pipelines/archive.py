@@ -4,21 +4,29 @@ Opens ``ARCHIVE_PATH`` (resolved to an absolute path; created with its
 schema if missing) when the crawl opens. ``Article`` items are upserted by
 canonical URL in batches of ``ARCHIVE_BATCH_SIZE``, one transaction per
 batch, and the last batch when the crawl closes; ``Section`` items are
-written at once. A second crawl of the same site adds no duplicate rows.
-Stats: ``aggregator/archive/articles_written``,
-``aggregator/archive/sections_written``, ``aggregator/archive/write_seconds``.
+written at once, and when the crawl closes the site's sections its menu no
+longer shows are marked ``in_menu = 0`` (kept). A second crawl of the same site adds no duplicate rows.
+A batch the database refuses (an ``sqlite3.Error``) is kept and retried at
+the next flush; if the last one still fails, its rows are saved to
+``<ARCHIVE_PATH>.unwritten-<time>.jsonl`` beside the archive.
+Stats: ``aggregator/archive/articles_written``, ``aggregator/archive/write_errors``,
+``aggregator/archive/unwritten``,
+``aggregator/archive/sections_written``, ``aggregator/archive/sections_retired``,
+``aggregator/archive/write_seconds``.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import sqlite3
 import time
 from pathlib import Path
 
 from itemadapter import ItemAdapter
 from scrapy.exceptions import DropItem
 
-from aggregator.archive import ArchiveError, article_row, open_archive, write_articles, write_sections
+from aggregator.archive import ArchiveError, article_row, open_archive, retire_sections, write_articles, write_sections
 from aggregator.items import Article, Section
 
 logger = logging.getLogger(__name__)
@@ -32,6 +40,7 @@ class ArchivePipeline:
         self.path = Path(path).expanduser().resolve()
         self.batch_size = max(1, batch_size)
         self.pending: list[dict] = []
+        self.menu_paths: dict[str, list[str]] = {}
         self.db = None
 
     @classmethod
@@ -45,14 +54,19 @@ class ArchivePipeline:
         logger.info("Archive: %s", self.path)
 
     def close_spider(self):
-        self._flush()
-        if self.db is not None:
-            self.db.conn.close()
+        self._flush(final=True)
+        if self.db is None:
+            return
+        for site, paths in self.menu_paths.items():
+            retired = retire_sections(self.db, site, paths)
+            self.stats.set_value("aggregator/archive/sections_retired", retired)
+        self.db.conn.close()
 
     def process_item(self, item):
         if isinstance(item, Section):
             started = time.perf_counter()
             count = write_sections(self.db, item.site, [(item.path, item.url)])
+            self.menu_paths.setdefault(item.site, []).append("/".join(item.path))
             self._timed(started)
             self.stats.inc_value("aggregator/archive/sections_written", count)
             return item
@@ -67,14 +81,34 @@ class ArchivePipeline:
             self._flush()
         return item
 
-    def _flush(self):
+    def _flush(self, final=False):
         if not self.pending or self.db is None:
             return
-        rows, self.pending = self.pending, []
         started = time.perf_counter()
-        count = write_articles(self.db, rows)
-        self._timed(started)
+        try:
+            count = write_articles(self.db, self.pending)
+        except sqlite3.Error as exc:
+            # The transaction rolled back: keep the batch for the next flush.
+            self.stats.inc_value("aggregator/archive/write_errors")
+            logger.error("Archive write failed (%s); %d articles kept for a retry", exc, len(self.pending))
+            if final:
+                self._save_unwritten(exc)
+            return
+        finally:
+            self._timed(started)
+        self.pending = []
         self.stats.inc_value("aggregator/archive/articles_written", count)
+
+    def _save_unwritten(self, exc):
+        """Last resort when the archive refuses the final batch: the rows go to
+        a JSON Lines file beside it, so no article is lost."""
+        path = self.path.with_name(f"{self.path.name}.unwritten-{int(time.time())}.jsonl")
+        with path.open("w", encoding="utf-8") as handle:
+            for row in self.pending:
+                handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+        self.stats.set_value("aggregator/archive/unwritten", len(self.pending))
+        logger.error("%d articles could not be archived (%s); saved to %s", len(self.pending), exc, path)
+        self.pending = []
 
     def _timed(self, started):
         self.stats.inc_value("aggregator/archive/write_seconds", time.perf_counter() - started)

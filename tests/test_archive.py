@@ -6,7 +6,15 @@ import json
 
 import pytest
 
-from aggregator.archive import ArchiveError, article_row, open_archive, snake_case, write_articles, write_sections
+from aggregator.archive import (
+    ArchiveError,
+    article_row,
+    open_archive,
+    retire_sections,
+    snake_case,
+    write_articles,
+    write_sections,
+)
 
 from conftest import load_cases
 
@@ -89,12 +97,32 @@ def test_full_text_index_follows_updates(fresh_db):
 
 
 def test_sections_upserted_by_site_and_path(fresh_db):
-    write_sections(fresh_db, "s", [(["World News"], "u1"), (["World News", "Asia"], "u2")])
-    write_sections(fresh_db, "s", [(["World News", "Asia"], "u3")])
+    write_sections(fresh_db, "s", [(["World News"], "https://s/category/world/"), (["World News", "Asia"], "u2")])
+    write_sections(fresh_db, "s", [(["World News", "Asia"], "https://s/category/world/asia/")])
     rows = {r["path"]: r for r in fresh_db.query("SELECT * FROM sections")}
     assert set(rows) == {"World News", "World News/Asia"}
-    assert rows["World News/Asia"]["parent"] == "World News" and rows["World News/Asia"]["url"] == "u3"
-    assert rows["World News"]["parent"] is None and rows["World News/Asia"]["depth"] == 2
+    asia = rows["World News/Asia"]
+    assert (asia["parent"], asia["url"], asia["slug"], asia["depth"], asia["in_menu"]) == (
+        "World News", "https://s/category/world/asia/", "asia", 2, 1)
+    assert rows["World News"]["parent"] is None and rows["World News"]["slug"] == "world"
+
+
+def test_sections_gone_from_the_menu_are_kept_and_marked(fresh_db):
+    write_sections(fresh_db, "s", [(["World News"], None), (["Opinion"], None)])
+    write_sections(fresh_db, "other", [(["Opinion"], None)])
+    assert retire_sections(fresh_db, "s", ["World News"]) == 1
+    rows = {(r["site"], r["path"]): r["in_menu"] for r in fresh_db.query("SELECT * FROM sections")}
+    assert rows == {("s", "World News"): 1, ("s", "Opinion"): 0, ("other", "Opinion"): 1}
+    write_sections(fresh_db, "s", [(["Opinion"], None)])  # back in the menu
+    assert next(fresh_db.query("SELECT in_menu FROM sections WHERE site='s' AND path='Opinion'"))["in_menu"] == 1
+
+
+def test_article_sections_follow_the_article(fresh_db):
+    write_articles(fresh_db, [row(section=["World News", "Asia"], sections=[["World News", "Asia"], ["Politics"]])])
+    links = [(r["path"], r["position"]) for r in fresh_db.query("SELECT * FROM article_sections ORDER BY position")]
+    assert links == [("World News/Asia", 0), ("Politics", 1)]
+    write_articles(fresh_db, [row(section=["Politics"], sections=[["Politics"]])])
+    assert [r["path"] for r in fresh_db.query("SELECT path FROM article_sections")] == ["Politics"]
 
 
 def test_file_archive_is_wal_and_reopens(tmp_path):

@@ -87,6 +87,20 @@ def test_reading_time_label_from_article_not_cards(visible):
     assert visible.fields["readingTimeRaw"] == "Reading Time: 6 mins read"
 
 
+@pytest.mark.parametrize(
+    "label",
+    ["6 min read", "1 minute read", "Lesezeit: 4 Min.", "Temps de lecture : 3 min", "Tiempo de lectura: 5 minutos"],
+)
+def test_reading_time_label_forms(label):
+    article = VISIBLE.replace("Reading Time: 6 mins read", label)
+    assert extract_article(URL, page(article=article)).fields["readingTimeRaw"] == label
+
+
+def test_no_label_in_the_article_means_none_from_cards():
+    article = VISIBLE.replace('<span class="reading-time">Reading Time: 6 mins read</span>', "")
+    assert "readingTimeRaw" not in extract_article(URL, page(article=article)).fields
+
+
 def test_body_has_paragraphs_and_no_sidebar(visible):
     body = visible.fields["articleBody"]
     assert body.split("\n\n") == [BODY, BODY2.strip()]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from scrapy.utils.test import get_crawler
 
@@ -69,10 +71,19 @@ def test_sections_from_taxonomy_items():
     pipeline, stats = build(SectionsPipeline)
     pipeline.process_item(Section(site="news.example.com", path=["World News"], url="https://news.example.com/c/world/"))
     pipeline.process_item(Section(site="news.example.com", path=["World News", "Asia"], url="https://news.example.com/c/world/asia/"))
-    item = pipeline.process_item(article(breadcrumbs=[{"name": "Asia", "url": None}]))
+    item = pipeline.process_item(article(breadcrumbs=[{"name": "Asia", "url": None}], articleSection=["Asia", "Opinion"]))
     assert (item.section, item.sectionSource) == (["World News", "Asia"], "breadcrumbs")
+    assert item.sections == [["World News", "Asia"], ["Opinion"]]
     unknown = pipeline.process_item(article(articleSection=["Weather"]))
     assert unknown.section == ["Weather"] and stats.get_value("aggregator/sections/unmatched") == 1
+    assert stats.get_value("aggregator/sections/unmatched_names") == 2
+
+
+def test_section_aliases_setting_from_the_command_line():
+    pipeline, _ = build(SectionsPipeline, SECTION_ALIASES='{"Intl": "World News"}')
+    pipeline.process_item(Section(site="news.example.com", path=["World News"], url="https://news.example.com/c/world/"))
+    item = pipeline.process_item(article(articleSection=["Intl"]))
+    assert (item.section, item.sectionSource) == (["World News"], "declared")
 
 
 def test_canonical_url_pipeline():
@@ -86,11 +97,25 @@ def test_archive_pipeline_batches_and_flushes_on_close(tmp_path):
     pipeline, stats = build(ArchivePipeline, ARCHIVE_PATH=str(path), ARCHIVE_BATCH_SIZE=2)
     pipeline.open_spider()
     pipeline.process_item(Section(site="news.example.com", path=["World News"], url="u"))
+    open_archive(path, create=False)["sections"].insert({"site": "news.example.com", "path": "Old", "in_menu": 1})
     for n in range(3):
         pipeline.process_item(article(canonicalUrl=f"{URL}{n}/", headline=f"Story {n}", authors=["A"]))
     reader = open_archive(path, create=False)
     assert reader["articles"].count == 2  # one batch written, one item pending
     pipeline.close_spider()
     assert reader["articles"].count == 3
-    assert reader["sections"].count == 1
+    assert {r["path"]: r["in_menu"] for r in reader.query("SELECT * FROM sections")} == {"World News": 1, "Old": 0}
     assert stats.get_value("aggregator/archive/articles_written") == 3
+
+
+def test_archive_pipeline_keeps_a_refused_batch(tmp_path):
+    path = tmp_path / "news.sqlite"
+    pipeline, stats = build(ArchivePipeline, ARCHIVE_PATH=str(path), ARCHIVE_BATCH_SIZE=1)
+    pipeline.open_spider()
+    pipeline.db.execute("CREATE TRIGGER refuse BEFORE INSERT ON articles BEGIN SELECT RAISE(ABORT, 'disk says no'); END")
+    pipeline.process_item(article(headline="Kept"))
+    assert stats.get_value("aggregator/archive/write_errors") == 1 and len(pipeline.pending) == 1
+    pipeline.close_spider()
+    (saved,) = tmp_path.glob("news.sqlite.unwritten-*.jsonl")
+    assert json.loads(saved.read_text())["headline"] == "Kept"
+    assert stats.get_value("aggregator/archive/unwritten") == 1

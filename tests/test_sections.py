@@ -42,30 +42,54 @@ ARTICLE = BASE + "/2025/02/19/summit-ends/"
     ],
 )
 def test_breadcrumbs(taxonomy, breadcrumbs, expected):
-    assert taxonomy.resolve(breadcrumbs, [], None, ARTICLE, "Summit ends") == (expected, "breadcrumbs")
+    result = taxonomy.resolve(breadcrumbs, [], None, ARTICLE, "Summit ends")
+    assert (result.section, result.source, result.sections) == (expected, "breadcrumbs", [expected])
+
+
+def primary(result):
+    return result.section, result.source
 
 
 def test_declared_section_when_no_breadcrumbs(taxonomy):
-    assert taxonomy.resolve([], ["Elections"], None, ARTICLE) == (["Politics", "Elections"], "declared")
+    assert primary(taxonomy.resolve([], ["Elections"], None, ARTICLE)) == (["Politics", "Elections"], "declared")
 
 
 def test_listing_then_url(taxonomy):
-    assert taxonomy.resolve([], [], ["Politics"], ARTICLE) == (["Politics"], "listing")
+    assert primary(taxonomy.resolve([], [], ["Politics"], ARTICLE)) == (["Politics"], "listing")
     url = BASE + "/category/world-news/asia/summit-ends/"
-    assert taxonomy.resolve([], [], None, url) == (["World News", "Asia"], "url")
+    assert primary(taxonomy.resolve([], [], None, url)) == (["World News", "Asia"], "url")
+
+
+def test_several_categories_are_all_kept(taxonomy):
+    result = taxonomy.resolve(crumbs("Home", "Asia"), ["Asia", "Elections", "Weather"], None, ARTICLE)
+    assert result.section == ["World News", "Asia"]
+    assert result.sections == [["World News", "Asia"], ["Politics", "Elections"], ["Weather"]]
+    assert result.unmatched == ["Weather"]
 
 
 def test_unknown_section_is_kept_as_given(taxonomy):
-    assert taxonomy.resolve(crumbs("Home", "Opinion", "Columns"), [], None, ARTICLE) == (["Opinion", "Columns"], "unmatched")
-    assert taxonomy.resolve([], ["Weather"], None, ARTICLE) == (["Weather"], "unmatched")
+    result = taxonomy.resolve(crumbs("Home", "Opinion", "Columns"), [], None, ARTICLE)
+    assert (result.section, result.source, result.unmatched) == (["Opinion", "Columns"], "unmatched", ["Columns"])
+    assert primary(taxonomy.resolve([], ["Weather"], None, ARTICLE)) == (["Weather"], "unmatched")
 
 
 def test_nothing_known(taxonomy):
-    assert taxonomy.resolve([], [], None, BASE + "/summit-ends/") == (None, "none")
+    result = taxonomy.resolve([], [], None, BASE + "/summit-ends/")
+    assert (result.section, result.source, result.sections) == (None, "none", [])
 
 
 def test_empty_taxonomy_keeps_breadcrumbs():
-    assert Taxonomy().resolve(crumbs("Home", "World", "Asia"), [], None, ARTICLE) == (["World", "Asia"], "unmatched")
+    assert primary(Taxonomy().resolve(crumbs("Home", "World", "Asia"), [], None, ARTICLE)) == (["World", "Asia"], "unmatched")
+
+
+def test_slug_and_aliases():
+    tax = Taxonomy(aliases={"Intl": "World News", "Stateside": "World News/US & Canada"})
+    tax.add(["World News"], BASE + "/category/world-news/")
+    tax.add(["World News", "US & Canada"], BASE + "/category/world-news/us-canada/")
+    assert tax.match("us-canada") == ("World News", "US & Canada")
+    assert tax.match("INTL") == ("World News",)
+    assert tax.match("Stateside") == ("World News", "US & Canada")
+    assert primary(tax.resolve(crumbs("Home", "Intl"), [], None, ARTICLE)) == (["World News"], "breadcrumbs")
 
 
 @pytest.mark.parametrize(
