@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import shlex
+import subprocess
+import sys
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -32,7 +36,7 @@ def demo(tmp_path_factory):
     rows = {urlsplit(r["url"]).path: decode_row(r) for r in db.query("SELECT * FROM articles")}
     truth = {a["url"]: a for a in site.ground_truth}
     yield {
-        "site": site, "db": db, "rows": rows, "truth": truth, "first": first, "second": second,
+        "archive": archive, "site": site, "db": db, "rows": rows, "truth": truth, "first": first, "second": second,
         "rows_after_first": rows_after_first, "fetched_once": fetched_once,
     }
     db.conn.close()
@@ -139,3 +143,18 @@ def test_related_share_the_top_level_section(demo):
             same += other["section"][0] == row["section"][0]
     assert total >= 3 * len(demo["rows"]) - 3
     assert same / total >= 0.9
+
+
+def readme_sqlite_utils_commands():
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    return [line for line in readme.splitlines() if line.startswith("sqlite-utils ")]
+
+
+@pytest.mark.parametrize("command", readme_sqlite_utils_commands())
+def test_readme_example_queries_run(demo, command):
+    """Every sqlite-utils example in the README runs on a crawled archive and prints rows."""
+    args = shlex.split(command)[1:]
+    args = [str(demo["archive"]) if a == "demo.sqlite" else a for a in args]
+    result = subprocess.run([sys.executable, "-m", "sqlite_utils", *args], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert len(result.stdout.strip().splitlines()) >= 3, result.stdout
