@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone as dt_timezone
-from typing import Optional, Sequence
+from datetime import date, datetime, timedelta, timezone as dt_timezone, tzinfo
+from typing import Optional, Sequence, Union
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import dateparser
+from dateparser.data import languages_info
 from w3lib.html import remove_tags
 
 EARLIEST_YEAR = 1990
@@ -53,8 +54,8 @@ class NormalizedDate:
     ``local``: the same instant with the offset it was given in (or the
     site's), or the bare date. ``precision``: ``day``, ``minute`` or
     ``second``. ``timezone_source``: ``value`` (offset in the raw string),
-    ``site`` (configured time zone), ``default`` (UTC assumed) or ``none``
-    (a day needs no zone).
+    ``site`` (the ``timezone`` passed: the site's, or the page's), ``default``
+    (UTC assumed) or ``none`` (a day needs no zone).
     """
 
     utc: str
@@ -63,13 +64,14 @@ class NormalizedDate:
     timezone_source: str
 
 
-def get_timezone(name: Optional[str]):
-    """The ``ZoneInfo`` of an IANA name, or None for no name.
+def get_timezone(name: Union[str, tzinfo, None]):
+    """The ``tzinfo`` of an IANA name (a ``tzinfo`` is returned as is), or
+    None for no name.
 
     :raises InvalidTimezone: for an unknown name.
     """
-    if not name:
-        return None
+    if not name or isinstance(name, tzinfo):
+        return name or None
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as exc:
@@ -77,11 +79,24 @@ def get_timezone(name: Optional[str]):
 
 
 def language_codes(value: Optional[str]) -> Optional[list[str]]:
-    """dateparser language codes from a BCP 47 tag (``en-US`` → ``["en"]``)."""
+    """dateparser languages or locales from a BCP 47 tag: ``en-GB`` →
+    ``["en-GB"]`` (a locale: day/month order follows it), ``de`` → ``["de"]``."""
     if not value:
         return None
-    code = value.strip().replace("_", "-").split("-")[0].lower()
-    return [code] if code.isalpha() and 2 <= len(code) <= 3 else None
+    parts = value.strip().replace("_", "-").split("-")
+    code = parts[0].lower()
+    if not (code.isalpha() and 2 <= len(code) <= 3):
+        return None
+    if len(parts) > 1 and parts[1].isalpha() and len(parts[1]) == 2:
+        return [f"{code}-{parts[1].upper()}"]
+    return [code]
+
+
+def offset_of(value: "NormalizedDate") -> Optional[tzinfo]:
+    """The fixed UTC offset a normalized date was given in, or None for a day."""
+    if value.precision == "day":
+        return None
+    return datetime.fromisoformat(value.local).tzinfo
 
 
 def _format(moment: datetime, precision: str) -> tuple[str, str]:
@@ -114,8 +129,11 @@ def normalize_date(
 
     :param raw: the value as found on the page, e.g. ``"February 19, 2025"``,
         ``"2025-02-19T10:30:00+08:00"``, ``"2 hours ago"``, ``"1739932200"``.
-    :param timezone: the site's IANA time zone, for values without an offset.
-    :param languages: dateparser language codes, e.g. ``["de"]``.
+    :param timezone: the site's IANA time zone (or a ``tzinfo``), for values
+        without an offset.
+    :param languages: dateparser language codes or locales, e.g. ``["de"]``,
+        ``["en-GB"]`` (a locale sets the day/month order: ``03/04/2025`` is
+        3 April in ``en-GB``, 4 March in ``en-US``).
     :param fetched_at: aware datetime of the fetch: the anchor of relative
         dates and the upper bound (one day later) of plausible dates.
     :returns: a :class:`NormalizedDate`, or None when the value cannot be
@@ -177,6 +195,22 @@ def _fast_path(raw: str, zone) -> Optional[tuple[date, str, str]]:
     return moment, precision, source
 
 
+def _parser(codes: Optional[Sequence[str]], settings: dict) -> dateparser.date.DateDataParser:
+    """A dateparser parser for language codes and locales (``"en-GB"`` sets
+    its day/month order); codes dateparser does not know are left out, and
+    with none left dateparser detects the language itself."""
+    locales, languages = [], []
+    for code in codes or ():
+        language = code.split("-")[0]
+        if "-" in code and code in languages_info.language_locale_dict.get(language, ()):
+            locales.append(code)
+        elif language in languages_info.language_order:
+            languages.append(language)
+    if locales:
+        return dateparser.date.DateDataParser(locales=locales, settings=settings)
+    return dateparser.date.DateDataParser(languages=languages or None, settings=settings)
+
+
 def _dateparser_path(raw, zone, languages, fetched_at) -> Optional[tuple[date, str, str]]:
     raw = raw.strip()[:200]
     if _BARE_TIME.match(raw):
@@ -192,15 +226,11 @@ def _dateparser_path(raw, zone, languages, fetched_at) -> Optional[tuple[date, s
         # "09:45 IST" on a site in Asia/Kolkata: an abbreviation that names the
         # site's own zone is read in that zone (abbreviations are ambiguous).
         raw, site_abbreviation = raw[: match.start()].strip(), match.group(1)
-    if languages and "en" not in languages:
-        # Machine formats ("Sun, 11 Oct 2020 07:34:36 GMT") are English on every site.
-        languages = [*languages, "en"]
     try:
-        parser = dateparser.date.DateDataParser(languages=list(languages) if languages else None, settings=settings)
-    except ValueError:  # a language dateparser does not know
-        parser = dateparser.date.DateDataParser(settings=settings)
-    try:
-        data = parser.get_date_data(raw)
+        data = _parser(languages, settings).get_date_data(raw)
+        if data.date_obj is None and languages and not any(c.split("-")[0] == "en" for c in languages):
+            # Machine formats ("Sun, 11 Oct 2020 07:34:36 GMT") are English on every site.
+            data = _parser(["en"], settings).get_date_data(raw)
     except Exception:  # dateparser raises many kinds of errors on odd strings
         return None
     moment = data.date_obj

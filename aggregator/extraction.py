@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Optional
 from urllib.parse import urljoin, urlsplit
 
+import htmldate
 import lxml.html
 import trafilatura
 from extruct.jsonld import JsonLdExtractor
@@ -377,7 +378,7 @@ class _Page:
             fields["datePublishedRaw"], fields["datePublishedRawSource"] = published[0]
             fields["datePublishedCandidates"] = [{"raw": raw, "source": source} for raw, source in published]
         if modified:
-            fields["dateModifiedRaw"] = modified[0][0]
+            fields["dateModifiedRaw"], fields["dateModifiedRawSource"] = modified[0]
             fields["dateModifiedCandidates"] = [{"raw": raw, "source": source} for raw, source in modified]
         fields["authors"] = self._authors()
         fields["breadcrumbs"] = self._breadcrumbs()
@@ -463,7 +464,9 @@ class _Page:
 
     def _dates(self, h1: Any) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
         """Published and modified date candidates as ``(raw, source)``, most
-        trusted first: structured data, meta, ``<time>``, text, URL."""
+        trusted first: structured data, meta, ``<time>``, text near the
+        headline, htmldate (only when there is no structured or ``<time>``
+        date), the URL."""
         published: list[tuple[str, str]] = []
         modified: list[tuple[str, str]] = []
         node = self.article_node or {}
@@ -496,16 +499,38 @@ class _Page:
                 modified.append((value, "time"))
             else:
                 published.append((value, "time"))
+        structured = bool(published)
         text, updated = self._visible_date(h1)
         if text:
             published.append((text, "text"))
         if updated:
             modified.append((updated, "text"))
+        if not structured:
+            found = self._htmldate(h1)
+            if found:
+                published.append((found, "htmldate"))
         match = _URL_DATE.search(urlsplit(self.url).path)
         if match:
             year, month, day = match.groups()
             published.append((f"{year}-{int(month):02d}-{int(day):02d}", "url"))
         return _unique_pairs(published), _unique_pairs(modified)
+
+    def _htmldate(self, h1: Any) -> Optional[str]:
+        """htmldate's guess at the original publication day (``YYYY-MM-DD``):
+        its date patterns, header, abbr and text heuristics, for pages that
+        give no structured or ``<time>`` date. It reads a copy of the page
+        without its chrome (sidebars date other articles) and not the URL
+        (the URL date is a candidate of its own)."""
+        h1_path = h1.getroottree().getpath(h1) if h1 is not None else None
+        root = self._parse()
+        found = root.getroottree().xpath(h1_path) if h1_path else []
+        self._prune_chrome(root, found[0] if found else None, broad=True)
+        try:
+            return htmldate.find_date(root, url="", original_date=True, extensive_search=True)
+        except Exception as exc:  # htmldate has its own failure modes on odd pages
+            logger.debug("htmldate failed on %s: %s", self.url, exc)
+            self.problems.append("htmldate_failed")
+            return None
 
     def _visible_date(self, h1: Any) -> tuple[Optional[str], Optional[str]]:
         """Dates printed as text in the article's header: the first element
@@ -694,20 +719,27 @@ class _Page:
         parser = lxml.html.HTMLParser(huge_tree=False, remove_comments=True)
         return lxml.html.document_fromstring(self.text, parser=parser, base_url=self.url)
 
-    def _prune_chrome(self, root: Any, h1: Any) -> None:
+    def _is_prunable(self, el: Any) -> bool:
+        return (
+            el.tag in _PRUNE_TAGS
+            or (el.get("role") or "").lower() in _CHROME_ROLES
+            or any(_PRUNE_WORDS.search(token) for token in f"{el.get('class') or ''} {el.get('id') or ''}".split())
+        )
+
+    def _prune_chrome(self, root: Any, h1: Any, broad: bool = False) -> None:
         """Remove navigation, sidebars, related/trending lists and pop-ups from
-        the tree before the main-text pass, except an element that holds the
+        the tree before the main-text pass (``broad``: all of the page's
+        chrome, as for headlines and dates), except an element that holds the
         headline or most of the page's paragraph text (a class name such as
         "has-related" on the article's own wrapper)."""
         paragraphs = root.xpath("//p")
         total = sum(len(p.text_content()) for p in paragraphs) or 1
         outermost = []
         stack = [root]
+        is_chrome = self._is_chrome_element if broad else self._is_prunable
         while stack:
             el = stack.pop()
-            if el.tag in _PRUNE_TAGS or (el.get("role") or "").lower() in _CHROME_ROLES or any(
-                _PRUNE_WORDS.search(token) for token in f"{el.get('class') or ''} {el.get('id') or ''}".split()
-            ):
+            if el.tag not in ("html", "body") and is_chrome(el):
                 outermost.append(el)  # its subtree goes with it
             else:
                 stack.extend(child for child in el if isinstance(child.tag, str))

@@ -56,7 +56,13 @@ class Article:
     """Publication time with the offset it was given in (or the site's time zone)."""
 
     datePublishedPrecision: Optional[str] = None
-    """``day``, ``minute`` or ``second``."""
+    """``day``, ``minute`` or ``second``; a day-only date is never given a time."""
+
+    datePublishedTimezoneSource: Optional[str] = None
+    """Where the offset of ``datePublished`` came from: ``value`` (the raw
+    value has one), ``site`` (``SITE_TIMEZONE``), ``page`` (another date on
+    the same page has one), ``default`` (none found: UTC assumed) or ``none``
+    (a day-only date)."""
 
     dateModifiedRaw: Optional[str] = None
     """The last-modified date as found on the page."""
@@ -64,8 +70,17 @@ class Article:
     dateModifiedCandidates: list[dict] = field(default_factory=list)
     """Every modification date found, as ``datePublishedCandidates``. Not archived."""
 
+    dateModifiedRawSource: Optional[str] = None
+    """Where ``dateModifiedRaw`` came from, as ``datePublishedRawSource``."""
+
     dateModified: Optional[str] = None
     """Last-modified time in UTC, as ``datePublished``."""
+
+    dateModifiedLocal: Optional[str] = None
+    """Last-modified time with its offset, as ``datePublishedLocal``."""
+
+    dateModifiedPrecision: Optional[str] = None
+    """``day``, ``minute`` or ``second``."""
 
     dateDownloaded: Optional[str] = None
     """When the page was fetched, UTC ISO 8601 with ``Z``; the anchor of relative dates."""

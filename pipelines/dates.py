@@ -3,16 +3,20 @@
 The candidates the page offers (``datePublishedCandidates``, most trusted
 first) are tried in order; the first that parses and is plausible (1990 or
 later, at most a day after the fetch) wins, and ``datePublishedRaw`` /
-``datePublishedRawSource`` are set to it. Reads ``SITE_TIMEZONE`` (IANA
-name, for values without an offset) and ``SITE_LANGUAGES`` (dateparser
-codes; else the page's ``inLanguage``). Relative dates are anchored at the
-item's ``dateDownloaded``.
+``datePublishedRawSource`` are set to it; the same for ``dateModified``.
+
+Time zone of a value printed without an offset: ``SITE_TIMEZONE`` (IANA
+name); else the offset another date on the same page is given in (e.g. the
+JSON-LD ``dateModified``); else UTC, flagged ``datePublishedTimezoneSource =
+"default"``. Languages: ``SITE_LANGUAGES`` (dateparser codes or locales such
+as ``en-GB``, whose day/month order is used); else the page's
+``inLanguage``. Relative dates are anchored at the item's ``dateDownloaded``.
 
 Stats: ``aggregator/dates/parsed``, ``aggregator/dates/unparsed`` (no
 candidate parsed), ``aggregator/dates/rejected`` (a candidate that did not
 parse or was implausible), ``aggregator/dates/missing/<field>``,
-``aggregator/dates/timezone_default`` (a time without offset read as UTC
-because no site time zone is set).
+``aggregator/dates/timezone_<source>`` (``value``, ``site``, ``page``,
+``default``: a time read as UTC because nothing gave its zone, ``none``).
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from datetime import datetime
 
 from itemadapter import ItemAdapter
 
-from aggregator.dates import get_timezone, language_codes, normalize_date
+from aggregator.dates import get_timezone, language_codes, normalize_date, offset_of
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +49,16 @@ class DatesPipeline:
         get_timezone(timezone)  # raises InvalidTimezone: the crawl does not start with a wrong zone
         return cls(crawler.stats, timezone, crawler.settings.getlist("SITE_LANGUAGES") or None)
 
+    def _page_offset(self, adapter, languages):
+        """The UTC offset the page itself gives a date in (the first candidate
+        with an explicit offset), for its dates printed without one."""
+        for name in ("datePublished", "dateModified"):
+            for candidate in adapter.get(f"{name}Candidates") or []:
+                value = normalize_date(candidate["raw"], languages=languages)
+                if value is not None and value.timezone_source == "value":
+                    return offset_of(value)
+        return None
+
     def process_item(self, item):
         adapter = ItemAdapter(item)
         if "datePublishedRaw" not in adapter.field_names():
@@ -52,6 +66,7 @@ class DatesPipeline:
         fetched = adapter.get("dateDownloaded")
         fetched_at = datetime.fromisoformat(fetched.replace("Z", "+00:00")) if fetched else None
         languages = self.languages or language_codes(adapter.get("inLanguage"))
+        zone = self.timezone or self._page_offset(adapter, languages)
         for name in ("datePublished", "dateModified"):
             candidates = adapter.get(f"{name}Candidates") or []
             if not candidates and adapter.get(f"{name}Raw"):
@@ -60,7 +75,7 @@ class DatesPipeline:
                 self.stats.inc_value(f"aggregator/dates/missing/{name}")
                 continue
             for candidate in candidates:
-                value = normalize_date(candidate["raw"], timezone=self.timezone, languages=languages, fetched_at=fetched_at)
+                value = normalize_date(candidate["raw"], timezone=zone, languages=languages, fetched_at=fetched_at)
                 if value is not None:
                     break
                 self.stats.inc_value("aggregator/dates/rejected")
@@ -69,12 +84,15 @@ class DatesPipeline:
                 self.stats.inc_value("aggregator/dates/unparsed")
                 continue
             self.stats.inc_value("aggregator/dates/parsed")
-            if value.timezone_source == "default":
-                self.stats.inc_value("aggregator/dates/timezone_default")
+            source = value.timezone_source
+            if source == "site" and not self.timezone:
+                source = "page"
+            self.stats.inc_value(f"aggregator/dates/timezone_{source}")
             adapter[name] = value.utc
             adapter[f"{name}Raw"] = candidate["raw"]
+            adapter[f"{name}RawSource"] = candidate.get("source")
+            adapter[f"{name}Local"] = value.local
+            adapter[f"{name}Precision"] = value.precision
             if name == "datePublished":
-                adapter["datePublishedRawSource"] = candidate.get("source")
-                adapter["datePublishedLocal"] = value.local
-                adapter["datePublishedPrecision"] = value.precision
+                adapter["datePublishedTimezoneSource"] = source
         return item

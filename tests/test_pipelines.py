@@ -119,3 +119,44 @@ def test_archive_pipeline_keeps_a_refused_batch(tmp_path):
     (saved,) = tmp_path.glob("news.sqlite.unwritten-*.jsonl")
     assert json.loads(saved.read_text())["headline"] == "Kept"
     assert stats.get_value("aggregator/archive/unwritten") == 1
+
+
+def test_page_offset_used_for_dates_printed_without_one():
+    pipeline, stats = build(DatesPipeline)
+    item = pipeline.process_item(article(
+        datePublishedCandidates=[{"raw": "February 19, 2025 10:30 am", "source": "text"}],
+        dateModifiedCandidates=[{"raw": "2025-02-20T09:00:00+08:00", "source": "json-ld"}],
+        inLanguage="en",
+    ))
+    assert (item.datePublished, item.datePublishedTimezoneSource) == ("2025-02-19T02:30:00Z", "page")
+    assert (item.dateModifiedLocal, item.dateModifiedPrecision, item.dateModifiedRawSource) == (
+        "2025-02-20T09:00:00+08:00", "second", "json-ld")
+
+
+def test_no_zone_anywhere_is_flagged_default():
+    pipeline, stats = build(DatesPipeline)
+    item = pipeline.process_item(article(datePublishedRaw="February 19, 2025 10:30 am", inLanguage="en"))
+    assert (item.datePublished, item.datePublishedTimezoneSource) == ("2025-02-19T10:30:00Z", "default")
+    assert stats.get_value("aggregator/dates/timezone_default") == 1
+
+
+@pytest.mark.parametrize("lang, expected", [("en-GB", "2025-04-03"), ("en-US", "2025-03-04"), ("de-DE", "2025-04-03")])
+def test_day_month_order_follows_the_locale(lang, expected):
+    pipeline, _ = build(DatesPipeline)
+    assert pipeline.process_item(article(datePublishedRaw="03/04/2025", inLanguage=lang)).datePublished == expected
+
+
+def test_site_languages_setting_wins_over_the_page():
+    pipeline, _ = build(DatesPipeline, SITE_LANGUAGES="en-GB")
+    assert pipeline.process_item(article(datePublishedRaw="03/04/2025", inLanguage="en-US")).datePublished == "2025-04-03"
+
+
+def test_a_bad_first_candidate_falls_back_to_the_next():
+    pipeline, stats = build(DatesPipeline)
+    item = pipeline.process_item(article(datePublishedCandidates=[
+        {"raw": "2031-01-01T00:00:00Z", "source": "json-ld"},  # after the fetch: rejected
+        {"raw": "not a date", "source": "time"},
+        {"raw": "2025-02-19", "source": "url"},
+    ]))
+    assert (item.datePublished, item.datePublishedRaw, item.datePublishedRawSource) == ("2025-02-19", "2025-02-19", "url")
+    assert stats.get_value("aggregator/dates/rejected") == 2
