@@ -41,6 +41,8 @@ from urllib.parse import urlsplit
 import sqlite_utils
 
 BUSY_TIMEOUT_MS = 5000
+APPLICATION_ID = 0x4E455753
+"""SQLite ``application_id`` of an archive (``NEWS`` in ASCII)."""
 LIST_COLUMNS = ("authors", "tags", "section", "sections", "breadcrumbs", "article_section", "listing_section")
 
 ARTICLE_COLUMNS: dict[str, type] = {
@@ -111,24 +113,42 @@ def now_iso() -> str:
 def open_archive(path: str | Path, *, create: bool = True) -> sqlite_utils.Database:
     """Open (and with ``create`` set up) an archive database.
 
+    An archive is marked with SQLite's ``application_id`` (``APPLICATION_ID``);
+    a database of another application is never written to.
+
     :param path: file path; ``":memory:"`` for an in-memory archive.
-    :param create: create missing tables, indexes and the full-text index.
-    :raises ArchiveError: when the file cannot be opened, or does not exist
-        and ``create`` is False.
+    :param create: create the file, tables, indexes and full-text index that
+        are missing; without it the archive must exist already.
+    :raises ArchiveError: when the file cannot be opened, is not an SQLite
+        database, is another application's database, or does not exist and
+        ``create`` is False.
     """
     if not create and str(path) != ":memory:" and not Path(path).exists():
         raise ArchiveError(f"no archive at {path}: run a crawl first (scrapy crawl news -a url=… -s ARCHIVE_PATH={path})")
+    conn = None
     try:
         conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000)
         db = sqlite_utils.Database(conn)
         db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        application_id = db.execute("PRAGMA application_id").fetchone()[0]
+        if application_id != APPLICATION_ID and (db.table_names() or not create):
+            raise ArchiveError(
+                f"{path} is not an aggregator archive (a database of another application, or empty): "
+                "choose another file"
+            )
         if create:
             if str(path) != ":memory:":
                 db.enable_wal()
             db.execute("PRAGMA synchronous = NORMAL")
+            db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
             ensure_schema(db)
     except sqlite3.DatabaseError as exc:
+        if conn is not None:
+            conn.close()
         raise ArchiveError(f"cannot open archive {path}: {exc}") from exc
+    except ArchiveError:
+        conn.close()
+        raise
     return db
 
 

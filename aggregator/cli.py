@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 import time
@@ -48,8 +49,21 @@ def _print_rows(rows: list[dict[str, Any]], as_json: bool, extra: tuple[str, ...
         date = (row.get("date_published") or "-")[:16]
         section = row.get("section_path") or "-"
         prefix = "".join(f"{row[key]:>6}  " for key in extra)
-        click.echo(f"{prefix}{date:<16}  {section:<32.32}  {row.get('headline') or '(no headline)'}")
+        click.echo(f"{prefix}{date:<16}  {section:<40.40}  {row.get('headline') or '(no headline)'}")
         click.echo(f"{' ' * len(prefix)}{'':<16}  {row.get('canonical_url')}")
+
+
+def _check_demo_archive(path: Path) -> None:
+    """Refuse to replace anything but an archive of an earlier demo crawl
+    (every article from the demo server on 127.0.0.1)."""
+    try:
+        db = open_archive(path, create=False)
+        other = db.execute("SELECT count(*) FROM articles WHERE site NOT LIKE '127.0.0.1:%'").fetchone()[0]
+        db.conn.close()
+    except (ArchiveError, sqlite3.Error):
+        other = None
+    if other != 0:
+        raise click.ClickException(f"{path} exists and is not a demo archive: choose another --db")
 
 
 @click.group()
@@ -109,7 +123,11 @@ def serve_demo_command(port: int, articles: int) -> None:
     """
     from aggregator.demo_site import DemoServer, build_demo_site
 
-    with DemoServer(build_demo_site(articles), port=port) as server:
+    try:
+        server = DemoServer(build_demo_site(articles), port=port)
+    except OSError as exc:
+        raise click.ClickException(f"cannot serve on 127.0.0.1:{port}: {exc.strerror or exc}") from exc
+    with server:
         click.echo(f"Demo site at {server.base_url}/ (Ctrl-C to stop)")
         try:
             while True:
@@ -119,13 +137,15 @@ def serve_demo_command(port: int, articles: int) -> None:
 
 
 @cli.command("demo")
-@DB_OPTION
+@click.option("--db", "db_path", default="demo.sqlite", show_default=True, type=click.Path(dir_okay=False),
+              help="The demo archive; an earlier demo archive there is replaced, any other file is left alone.")
 @click.option("--articles", default=72, show_default=True, type=click.IntRange(min=1))
 def demo_command(db_path: str, articles: int) -> None:
     """Serve the demo site, crawl it into the archive, print recent and related.
 
-    The crawl is ``scrapy crawl news`` with the demo site's time zone; the
-    archive is replaced if it exists.
+    The crawl is ``scrapy crawl news`` with the demo site's time zone. An
+    earlier demo archive at the same path is replaced; any other file there
+    is an error, never overwritten.
 
     Example:
 
@@ -134,8 +154,10 @@ def demo_command(db_path: str, articles: int) -> None:
     from aggregator.demo_site import DemoServer, build_demo_site
 
     path = Path(db_path).resolve()
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    if path.exists():
+        _check_demo_archive(path)
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
     site = build_demo_site(articles)
     with DemoServer(site) as server:
         click.echo(f"Serving the demo site at {server.base_url}/ and crawling it into {path} …")

@@ -92,6 +92,20 @@ def language_codes(value: Optional[str]) -> Optional[list[str]]:
     return [code]
 
 
+def unknown_languages(codes) -> list[str]:
+    """The codes in ``codes`` that dateparser knows neither as a language
+    (``de``) nor as a locale (``en-GB``)."""
+    unknown = []
+    for code in codes or ():
+        language = code.split("-")[0]
+        known = language in languages_info.language_order and (
+            "-" not in code or code in languages_info.language_locale_dict.get(language, ())
+        )
+        if not known:
+            unknown.append(code)
+    return unknown
+
+
 def offset_of(value: "NormalizedDate") -> Optional[tzinfo]:
     """The fixed UTC offset a normalized date was given in, or None for a day."""
     if value.precision == "day":

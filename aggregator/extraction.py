@@ -76,6 +76,9 @@ _CHROME_WORDS = re.compile(
     r"next-post|prev-post|previous-post|post-navigation",
     re.I,
 )
+# Class names that describe a layout, not a widget: "has-sidebar", "no-sidebar",
+# "with-sidebar", "elementor-widget-theme-post-content", "wp-block-…".
+_LAYOUT_PREFIXES = ("has-", "no-", "with-", "without-", "sidebar-left", "sidebar-right", "elementor-widget", "wp-block")
 _READING_LABEL = re.compile(
     r"reading\s+time|read\s+time|min(?:ute)?s?\.?\s+read|lesezeit|lesedauer|"
     r"temps\s+de\s+lecture|tiempo\s+de\s+lectura|tempo\s+di\s+lettura|"
@@ -160,12 +163,24 @@ def clean_text(value: Any) -> Optional[str]:
 
 
 def decode_body(body: bytes, content_type: Optional[str] = None) -> tuple[str, str]:
-    """Decode page bytes with w3lib's rules (BOM, then HTTP header, then meta).
+    """Decode page bytes with w3lib's rules (BOM, then HTTP header, then
+    meta; with none, UTF-8 when the bytes are UTF-8, else windows-1252).
 
     :param content_type: the ``Content-Type`` header value, if any.
     :returns: ``(encoding, text)``; undecodable bytes become U+FFFD.
     """
-    return html_to_unicode(content_type, body)
+    return html_to_unicode(content_type, body, auto_detect_fun=_utf8_or_windows_1252)
+
+
+def _utf8_or_windows_1252(body: bytes) -> str:
+    """For a page that declares no encoding: UTF-8 if it decodes as such,
+    else windows-1252, the fallback browsers use for Western pages."""
+    try:
+        body[:262144].decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start < 262140:  # not just a character cut at the end of the sample
+            return "cp1252"
+    return "utf-8"
 
 
 def looks_binary(text: str) -> bool:
@@ -334,10 +349,12 @@ class _Page:
             return not el.xpath(".//h1")
         if (el.get("role") or "").lower() in _CHROME_ROLES:
             return True
+        if tag in ("html", "body", "main"):
+            return False  # "has-sidebar", "no-sidebar" on the page itself describe its layout
         names = f"{el.get('class') or ''} {el.get('id') or ''}"
         if names.strip():
             for token in names.split():
-                if token.startswith(("elementor-widget", "wp-block")):
+                if token.lower().startswith(_LAYOUT_PREFIXES):
                     continue
                 if _CHROME_WORDS.search(token):
                     return True
@@ -720,10 +737,11 @@ class _Page:
         return lxml.html.document_fromstring(self.text, parser=parser, base_url=self.url)
 
     def _is_prunable(self, el: Any) -> bool:
-        return (
-            el.tag in _PRUNE_TAGS
-            or (el.get("role") or "").lower() in _CHROME_ROLES
-            or any(_PRUNE_WORDS.search(token) for token in f"{el.get('class') or ''} {el.get('id') or ''}".split())
+        if el.tag in _PRUNE_TAGS or (el.get("role") or "").lower() in _CHROME_ROLES:
+            return True
+        return any(
+            _PRUNE_WORDS.search(token) and not token.lower().startswith(_LAYOUT_PREFIXES)
+            for token in f"{el.get('class') or ''} {el.get('id') or ''}".split()
         )
 
     def _prune_chrome(self, root: Any, h1: Any, broad: bool = False) -> None:

@@ -149,3 +149,8 @@ class Section:
 
     url: Optional[str] = None
     """Absolute URL of the section's listing page."""
+
+    isListing: Optional[bool] = None
+    """None: a menu entry, read from the home page; True: its page was
+    fetched and is a listing (the section is archived); False: its page is
+    an article or a page such as "About us" (it is not a section)."""

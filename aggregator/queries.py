@@ -6,13 +6,13 @@ no date last). ``related`` ranks other articles for one article by a score:
     score = text + 1.0 × (same top-level section) + 0.5 × (same full section path)
 
 where ``text`` is the full-text match of the candidate against the
-article's own terms (its headline counted three times, its description and
-the first 300 words of its body; the 12 most frequent words of 4+ letters
-that are not stop words), by SQLite FTS5's BM25, scaled so the best
-candidate has 1.0. Candidates are the 50 best full-text matches plus the
-newest articles of the same section; the article itself, and any article
-with the same headline (a duplicate), are left out. Ties go to the newer
-article.
+article's own terms (its headline counted five times, its description twice
+and the first 200 words of its body once; the 12 most frequent words of 4+
+letters that are not stop words), by SQLite FTS5's BM25, scaled so the best
+other article has 1.0. Candidates are the 50 best full-text matches plus
+the 20 newest articles of the same top-level section; the article itself,
+any article with the same headline (a duplicate) and candidates scoring 0
+are left out. Ties go to the newer article.
 """
 
 from __future__ import annotations
@@ -54,9 +54,10 @@ def recent(
     """The newest articles.
 
     :param section: a section path such as ``"World News"`` or
-        ``"World News/Asia"``; subsections are included, and so are articles
-        filed there as a second category.
-    :param site: a host name, e.g. ``"news.example.com"``.
+        ``"World News/Asia"``, matched without regard to ASCII case;
+        subsections are included, and so are articles filed there as a
+        second category.
+    :param site: a host name, e.g. ``"news.example.com"`` (any port).
     :param limit: at most this many rows.
     :returns: rows of the ``articles`` table (the columns of ``LIST_COLUMNS``,
         lists decoded), newest ``date_published`` first, undated last.
@@ -65,12 +66,12 @@ def recent(
     if section:
         section = section.strip("/")
         where.append(
-            "canonical_url IN (SELECT canonical_url FROM article_sections WHERE path = :section"
-            " OR substr(path, 1, length(:section) + 1) = :section || '/')"
+            "canonical_url IN (SELECT canonical_url FROM article_sections WHERE path = :section COLLATE NOCASE"
+            " OR substr(path, 1, length(:section) + 1) = :section || '/' COLLATE NOCASE)"
         )
         params["section"] = section
     if site:
-        where.append("site = :site")
+        where.append("(site = :site COLLATE NOCASE OR site LIKE :site || ':%')")
         params["site"] = site
     sql = f"SELECT {LIST_COLUMNS} FROM articles"
     if where:
@@ -85,7 +86,9 @@ def find_article(db: sqlite_utils.Database, url: str) -> dict[str, Any]:
 
     :raises ArticleNotFound: when there is none.
     """
-    for candidate in (url, canonical_url(url)):
+    canonical = canonical_url(url)
+    other_slash = canonical[:-1] if canonical.endswith("/") else canonical + "/"
+    for candidate in (url, canonical, other_slash):
         rows = list(
             db.query(
                 "SELECT rowid, * FROM articles WHERE canonical_url = :u OR url = :u LIMIT 1", {"u": candidate}
@@ -100,9 +103,9 @@ def article_terms(article: dict[str, Any], count: int = 12) -> list[str]:
     """The article's own terms: most frequent words of 4+ letters, stop words left out."""
     words = Counter()
     for text, weight in (
-        (article.get("headline") or "", 3),
-        (article.get("description") or "", 1),
-        (" ".join((article.get("article_body") or "").split()[:300]), 1),
+        (article.get("headline") or "", 5),
+        (article.get("description") or "", 2),
+        (" ".join((article.get("article_body") or "").split()[:200]), 1),
     ):
         for word in _WORD.findall(text.lower()):
             if word not in STOP_WORDS:
@@ -138,6 +141,7 @@ def related(db: sqlite_utils.Database, url: str, *, limit: int = 5) -> list[dict
                 {"top": top},
             )
         ]
+    text_scores.pop(article["rowid"], None)
     candidates = (set(text_scores) | set(same_section)) - {article["rowid"]}
     if not candidates:
         return []
@@ -160,6 +164,8 @@ def related(db: sqlite_utils.Database, url: str, *, limit: int = 5) -> list[dict
             score += 1.0
         if own_path and path == own_path:
             score += 0.5
+        if score <= 0:
+            continue  # no shared word, no shared section: not related
         row["score"] = round(score, 4)
         del row["rowid"]
         scored.append(row)

@@ -9,6 +9,8 @@ BOT_NAME = "aggregator"
 
 SPIDER_MODULES = ["spiders"]
 NEWSPIDER_MODULE = "spiders"
+# Our `scrapy crawl`: checked arguments and settings, a non-zero exit status on failure.
+COMMANDS_MODULE = "aggregator.commands"
 
 # --- Politeness -------------------------------------------------------------
 # A descriptive User-Agent: site operators can see who crawls them.
@@ -46,6 +48,7 @@ ITEM_PIPELINES = {
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"
 TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False
 
 # --- Project settings ---------------------------------------------------------
 # Path of the SQLite archive, resolved to an absolute path when the crawl opens.

@@ -3,9 +3,10 @@
 Opens ``ARCHIVE_PATH`` (resolved to an absolute path; created with its
 schema if missing) when the crawl opens. ``Article`` items are upserted by
 canonical URL in batches of ``ARCHIVE_BATCH_SIZE``, one transaction per
-batch, and the last batch when the crawl closes; ``Section`` items are
-written at once, and when the crawl closes the site's sections its menu no
-longer shows are marked ``in_menu = 0`` (kept). A second crawl of the same site adds no duplicate rows.
+batch, and the last batch when the crawl closes. ``Section`` items whose
+page proved to be a listing are written at once; when the crawl closes, the
+site's sections that its menu no longer shows (or whose page is no longer a
+listing) are marked ``in_menu = 0`` (kept). A second crawl of the same site adds no duplicate rows.
 A batch the database refuses (an ``sqlite3.Error``) is kept and retried at
 the next flush; if the last one still fails, its rows are saved to
 ``<ARCHIVE_PATH>.unwritten-<time>.jsonl`` beside the archive.
@@ -40,7 +41,8 @@ class ArchivePipeline:
         self.path = Path(path).expanduser().resolve()
         self.batch_size = max(1, batch_size)
         self.pending: list[dict] = []
-        self.menu_paths: dict[str, list[str]] = {}
+        self.menu_paths: dict[str, set[str]] = {}
+        self.not_listings: set[tuple[str, str]] = set()
         self.db = None
 
     @classmethod
@@ -58,17 +60,22 @@ class ArchivePipeline:
         if self.db is None:
             return
         for site, paths in self.menu_paths.items():
-            retired = retire_sections(self.db, site, paths)
+            retired = retire_sections(self.db, site, {p for p in paths if (site, p) not in self.not_listings})
             self.stats.set_value("aggregator/archive/sections_retired", retired)
         self.db.conn.close()
 
     def process_item(self, item):
         if isinstance(item, Section):
-            started = time.perf_counter()
-            count = write_sections(self.db, item.site, [(item.path, item.url)])
-            self.menu_paths.setdefault(item.site, []).append("/".join(item.path))
-            self._timed(started)
-            self.stats.inc_value("aggregator/archive/sections_written", count)
+            if item.isListing:  # a menu entry whose page is a listing
+                started = time.perf_counter()
+                count = write_sections(self.db, item.site, [(item.path, item.url)])
+                self._timed(started)
+                self.stats.inc_value("aggregator/archive/sections_written", count)
+            path = "/".join(item.path)
+            if item.isListing is None:  # read from the home page's menu
+                self.menu_paths.setdefault(item.site, set()).add(path)
+            elif not item.isListing:
+                self.not_listings.add((item.site, path))
             return item
         if not isinstance(item, Article):
             return item

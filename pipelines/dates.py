@@ -26,6 +26,7 @@ from datetime import datetime
 
 from itemadapter import ItemAdapter
 
+from aggregator.config import site_languages
 from aggregator.dates import get_timezone, language_codes, normalize_date, offset_of
 
 logger = logging.getLogger(__name__)
@@ -47,7 +48,7 @@ class DatesPipeline:
     def from_crawler(cls, crawler):
         timezone = crawler.settings.get("SITE_TIMEZONE")
         get_timezone(timezone)  # raises InvalidTimezone: the crawl does not start with a wrong zone
-        return cls(crawler.stats, timezone, crawler.settings.getlist("SITE_LANGUAGES") or None)
+        return cls(crawler.stats, timezone, site_languages(crawler.settings) or None)
 
     def _page_offset(self, adapter, languages):
         """The UTC offset the page itself gives a date in (the first candidate

@@ -14,12 +14,23 @@ article is first met on its section's listing. Each article page goes through
 :func:`aggregator.extraction.extract_article`; pages that are not articles
 yield nothing and are counted.
 
+Each menu entry's first page is checked: a listing confirms the section (a
+``Section`` item with ``isListing``), an article is archived as one, and a
+page such as "About us" is left out of the taxonomy and not walked.
+
+The crawl ends early, with a finish reason the ``crawl`` command turns into a
+non-zero exit status, when the home page cannot be fetched
+(``site_unreachable``), is not HTML (``home_not_html``) or redirects to
+another site (``home_offsite``).
+
 Stats (all under ``aggregator/``): ``pages/articles``,
 ``pages/not_article/<reason>``, ``pages/not_html``, ``listings/pages``,
-``listings/max_pages_reached``, ``requests/failed/<error>`` (``http_<status>``,
+``listings/max_pages_reached``, ``listings/not_listing``, ``home/no_menu``,
+``requests/failed/<error>`` (``http_<status>``,
 ``timeout``, ``too_large``, ``redirect_loop``, ``robots_txt``, else the
 exception's class name; see :func:`failure_name`),
-``extraction/problems/<name>``.
+``extraction/problems/<name>`` (``canonical_is_listing``: a canonical link
+naming a section or the home page, replaced by the page's URL).
 """
 
 from __future__ import annotations
@@ -31,11 +42,13 @@ from urllib.parse import urljoin, urlsplit
 
 import scrapy
 from scrapy import signals
-from scrapy.exceptions import DontCloseSpider, IgnoreRequest
+from scrapy.exceptions import CloseSpider, DontCloseSpider, IgnoreRequest
 from scrapy.http import Response, TextResponse
 from scrapy.linkextractors import LinkExtractor
 from scrapy.spidermiddlewares.httperror import HttpError
+from scrapy.utils.defer import deferred_from_coro
 
+from aggregator.config import check_site_url
 from aggregator.extraction import extract_article
 from aggregator.middlewares import RedirectLoop
 from aggregator.items import Article, Section
@@ -68,19 +81,20 @@ class NewsSpider(scrapy.Spider):
     """Crawl one news site from its home page.
 
     :param url: the site's home page (spider argument ``-a url=…``); required.
-    :raises ValueError: when ``url`` is missing or not an http(s) URL.
+    :raises aggregator.config.ConfigError: (a ``ValueError``) when ``url`` is
+        missing or not an http(s) URL.
     """
 
     name = "news"
 
     def __init__(self, url: Optional[str] = None, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        parts = urlsplit(url or "")
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(f"the news spider needs the site's home page: -a url=https://…, got {url!r}")
+        url = check_site_url(url)
+        parts = urlsplit(url)
         self.start_url = url
         self.site = parts.netloc.lower()
-        self.allowed_domains = [parts.hostname]
+        # The bare domain: a www. ↔ bare redirect of the home page stays on the site.
+        self.allowed_domains = [parts.hostname.removeprefix("www.")]
         self.section_urls: set[str] = set()
         self.home_links: list[str] = []
         # Article links: anywhere but navigation and footers (legal pages, menus).
@@ -99,12 +113,15 @@ class NewsSpider(scrapy.Spider):
         return spider
 
     async def start(self):
-        yield scrapy.Request(self.start_url, callback=self.parse_home, errback=self.on_error, dont_filter=True)
+        yield scrapy.Request(self.start_url, callback=self.parse_home, errback=self.on_home_error, dont_filter=True)
 
     # --- callbacks ------------------------------------------------------------
     def parse_home(self, response: Response) -> Iterable[Any]:
+        if not same_site(self.allowed_domains[0], urlsplit(response.url).hostname or ""):
+            logger.error("The home page %s redirected to another site: %s; crawl that URL instead", self.start_url, response.url)
+            raise CloseSpider("home_offsite")
         if not self._is_html(response):
-            return
+            raise CloseSpider("home_not_html")
         sections = read_menus(response.text, response.url)
         if not sections:
             logger.warning("No section menu found on %s; following its article links only", response.url)
@@ -125,8 +142,24 @@ class NewsSpider(scrapy.Spider):
     def parse_listing(self, response: Response, section_path: list[str], page: int) -> Iterable[Any]:
         if not self._is_html(response):
             return
+        links = list(self._article_links(response))
+        if page == 1:
+            # Is the menu entry a section? A listing, yes; an article or a
+            # page such as "About us" or "Contact", no.
+            result = extract_article(response.url, response.body, response.headers)
+            is_listing = result.reason == "listing" or (
+                not result.is_article and result.reason != "page" and len(links) >= 5
+            )
+            yield Section(site=self.site, path=section_path, url=canonical_url(response.url), isListing=is_listing)
+            if result.is_article:
+                yield from self._article(response, result, None)
+                return
+            if not is_listing:
+                self._inc("listings/not_listing")
+                logger.info("Menu entry %s is not a section listing (%s)", response.url, result.reason)
+                return
         self._inc("listings/pages")
-        for url in self._article_links(response):
+        for url in links:
             yield scrapy.Request(
                 url,
                 callback=self.parse_article,
@@ -149,20 +182,28 @@ class NewsSpider(scrapy.Spider):
     def parse_article(self, response: Response, listing_section: Optional[list[str]] = None) -> Iterable[Any]:
         if not self._is_html(response):
             return
-        result = extract_article(response.url, response.body, response.headers)
+        yield from self._article(response, extract_article(response.url, response.body, response.headers), listing_section)
+
+    def _article(self, response: Response, result: Any, listing_section: Optional[list[str]]) -> Iterable[Article]:
         for problem in result.problems:
             self._inc(f"extraction/problems/{problem}")
         if not result.is_article:
             self._inc(f"pages/not_article/{result.reason}")
             logger.debug("Not an article (%s): %s", result.reason, response.url)
             return
+        fields = result.fields
+        canonical = fields.get("canonicalUrl")
+        if canonical and canonical_url(canonical) in self.section_urls | {canonical_url(self.start_url)}:
+            # A canonical link naming a section or the home page would merge distinct articles.
+            self._inc("extraction/problems/canonical_is_listing")
+            fields = {**fields, "canonicalUrl": response.url}
         self._inc("pages/articles")
         yield Article(
             url=response.url,
             site=self.site,
             listingSection=listing_section,
             dateDownloaded=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            **result.fields,
+            **fields,
         )
 
     def on_error(self, failure: Any) -> None:
@@ -170,6 +211,13 @@ class NewsSpider(scrapy.Spider):
         name = failure_name(failure)
         self._inc(f"requests/failed/{name}")
         logger.warning("Request failed (%s): %s", name, failure.request.url)
+
+    def on_home_error(self, failure: Any) -> None:
+        """The home page failed: count it and end the crawl as ``site_unreachable``."""
+        self.on_error(failure)
+        logger.error("The home page %s could not be fetched (%s)", failure.request.url, failure_name(failure))
+        # Not CloseSpider: raised from an errback, Scrapy would also log the download error's traceback.
+        deferred_from_coro(self.crawler.engine.close_spider_async(reason="site_unreachable"))
 
     def on_idle(self) -> None:
         """Fetch the articles linked only from the home page, once every

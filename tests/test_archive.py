@@ -144,3 +144,28 @@ def test_not_a_database_is_a_clear_error(tmp_path):
     path.write_bytes(b"this is not sqlite" * 100)
     with pytest.raises(ArchiveError, match="cannot open"):
         open_archive(path)
+
+
+def test_another_applications_database_is_refused_and_untouched(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "other.sqlite"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE articles (id INTEGER PRIMARY KEY, title TEXT)")
+        conn.execute("INSERT INTO articles (title) VALUES ('mine')")
+    before = path.read_bytes()
+    for create in (True, False):
+        with pytest.raises(ArchiveError, match="not an aggregator archive"):
+            open_archive(path, create=create)
+    assert path.read_bytes() == before
+    with sqlite3.connect(path) as conn:
+        conn.execute("INSERT INTO articles (title) VALUES ('still works')")
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal"
+
+
+def test_empty_file_is_not_an_archive_to_read(tmp_path):
+    path = tmp_path / "empty.sqlite"
+    path.touch()
+    with pytest.raises(ArchiveError, match="not an aggregator archive"):
+        open_archive(path, create=False)
+    assert open_archive(path)["articles"].count == 0  # a crawl may start one there

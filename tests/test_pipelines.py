@@ -96,15 +96,21 @@ def test_archive_pipeline_batches_and_flushes_on_close(tmp_path):
     path = tmp_path / "sub" / "news.sqlite"
     pipeline, stats = build(ArchivePipeline, ARCHIVE_PATH=str(path), ARCHIVE_BATCH_SIZE=2)
     pipeline.open_spider()
-    pipeline.process_item(Section(site="news.example.com", path=["World News"], url="u"))
-    open_archive(path, create=False)["sections"].insert({"site": "news.example.com", "path": "Old", "in_menu": 1})
+    for path_ in (["World News"], ["About us"], ["Not visited"]):
+        pipeline.process_item(Section(site="news.example.com", path=path_, url="u"))  # the home page's menu
+    pipeline.process_item(Section(site="news.example.com", path=["World News"], url="u", isListing=True))
+    pipeline.process_item(Section(site="news.example.com", path=["About us"], url="u", isListing=False))
+    sections = open_archive(path, create=False)["sections"]
+    sections.insert_all([{"site": "news.example.com", "path": p, "in_menu": 1} for p in ("Old", "About us", "Not visited")])
     for n in range(3):
         pipeline.process_item(article(canonicalUrl=f"{URL}{n}/", headline=f"Story {n}", authors=["A"]))
     reader = open_archive(path, create=False)
     assert reader["articles"].count == 2  # one batch written, one item pending
     pipeline.close_spider()
     assert reader["articles"].count == 3
-    assert {r["path"]: r["in_menu"] for r in reader.query("SELECT * FROM sections")} == {"World News": 1, "Old": 0}
+    # Gone from the menu, or no longer a listing: kept, marked; in the menu but not visited: untouched.
+    assert {r["path"]: r["in_menu"] for r in reader.query("SELECT * FROM sections")} == {
+        "World News": 1, "Old": 0, "About us": 0, "Not visited": 1}
     assert stats.get_value("aggregator/archive/articles_written") == 3
 
 

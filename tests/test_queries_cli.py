@@ -68,6 +68,7 @@ def test_recent_by_section_includes_subsections(db):
     assert paths(recent(db, section="World News")) == ["/a6/", "/a1/", "/a2/", "/a4/"]
     assert paths(recent(db, section="World News/Asia")) == ["/a6/", "/a1/", "/a2/"]
     assert paths(recent(db, section="World")) == []  # a prefix of a name is not a parent
+    assert paths(recent(db, section="world news/asia")) == ["/a6/", "/a1/", "/a2/"]
     assert recent(db, section="World News")[0]["section"] == ["World News", "Asia"]
 
 
@@ -77,6 +78,20 @@ def test_related_prefers_shared_words_and_section(db):
     assert "/a1/" not in paths(rows)
     assert "/a6/" not in paths(rows)  # same headline: a duplicate, not a related post
     assert rows[0]["score"] > rows[1]["score"] > 0
+
+
+def test_related_leaves_out_unrelated_articles(db):
+    assert "/a5/" not in paths(related(db, BASE + "/a1/", limit=10))  # no shared word or section
+
+
+def test_related_finds_the_article_without_its_trailing_slash(db):
+    assert paths(related(db, BASE + "/a1"))[0] == "/a2/"
+
+
+def test_recent_by_site_with_or_without_port(fresh_db):
+    write_articles(fresh_db, [article_row({"url": "http://127.0.0.1:8000/x/", "site": "127.0.0.1:8000", "headline": "x"})])
+    assert len(recent(fresh_db, site="127.0.0.1")) == len(recent(fresh_db, site="127.0.0.1:8000")) == 1
+    assert recent(fresh_db, site="127.0.0.2") == []
 
 
 def test_related_unknown_url(db):
@@ -126,3 +141,34 @@ def test_cli_errors_are_clear(db_file, args, message):
 def test_every_command_has_an_example():
     for name, command in cli.commands.items():
         assert "Example:" in (command.help or ""), name
+
+
+def test_demo_never_replaces_a_file_that_is_not_a_demo_archive(tmp_path, db_file):
+    precious = tmp_path / "thesis.txt"
+    precious.write_text("years of work")
+    for target in (precious, db_file):
+        before = target.read_bytes()
+        result = CliRunner().invoke(cli, ["demo", "--db", str(target)])
+        assert result.exit_code == 1 and "is not a demo archive" in result.output
+        assert target.read_bytes() == before
+
+
+def test_serve_demo_on_a_busy_port():
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        result = CliRunner().invoke(cli, ["serve-demo", "--port", str(sock.getsockname()[1])])
+    assert result.exit_code == 1 and "cannot serve on 127.0.0.1" in result.output
+
+
+def test_cli_on_another_applications_database(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "other.sqlite"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE articles (id INTEGER PRIMARY KEY)")
+    for args in (["recent"], ["related", BASE + "/a1/"]):
+        result = CliRunner().invoke(cli, [*args, "--db", str(path)])
+        assert result.exit_code == 1 and "not an aggregator archive" in result.output

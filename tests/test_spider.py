@@ -47,17 +47,104 @@ def test_home_yields_taxonomy_and_section_requests(spider):
     assert spider.home_links == [SITE + "/2025/02/19/home-only-story/"]
 
 
-def test_listing_follows_articles_and_next_page(spider):
+LISTING = """<html><head><link rel="next" href="/category/world/page/2/"></head><body><h1>World</h1>
+<h2><a href="/2025/02/19/a/#comments">A</a></h2><h2><a href="/2025/02/18/b/?utm_medium=card">B</a></h2>
+<h2><a href="/2025/02/17/c/">C</a></h2><h2><a href="/2025/02/16/d/">D</a></h2>
+<a href="/category/world/asia/">Asia</a><a href="/tag/x/">x</a></body></html>"""
+ARTICLE = """<html lang="en"><head><meta property="og:type" content="article">{head}</head><body><article>
+<h1>Harbour bridge reopens</h1><time datetime="2025-02-19T10:30:00+08:00">Feb 19</time>
+<p>""" + "Traffic returned to the harbour bridge this morning. " * 20 + "</p></article></body></html>"
+
+
+def by_type(output):
+    return {
+        "sections": [o for o in output if isinstance(o, Section)],
+        "articles": [o for o in output if isinstance(o, Article)],
+        "article_requests": [o for o in output if isinstance(o, Request) and o.callback == o.callback.__self__.parse_article],
+        "listing_requests": [o for o in output if isinstance(o, Request) and o.callback == o.callback.__self__.parse_listing],
+    }
+
+
+def test_listing_confirms_its_section_and_follows_articles_and_next_page(spider):
     list(spider.parse_home(html(SITE + "/", HOME)))
-    listing = """<html><head><link rel="next" href="/category/world/page/2/"></head><body>
-    <h2><a href="/2025/02/19/a/#comments">A</a></h2><h2><a href="/2025/02/18/b/?utm_medium=card">B</a></h2>
-    <a href="/category/world/asia/">Asia</a><a href="/tag/x/">x</a></body></html>"""
-    output = list(spider.parse_listing(html(SITE + "/category/world/", listing), section_path=["World"], page=1))
-    articles = [r for r in output if r.callback == spider.parse_article]
-    pages = [r for r in output if r.callback == spider.parse_listing]
-    assert [r.url for r in articles] == [SITE + "/2025/02/19/a/", SITE + "/2025/02/18/b/"]
-    assert articles[0].cb_kwargs == {"listing_section": ["World"]}
-    assert [(r.url, r.cb_kwargs["page"]) for r in pages] == [(SITE + "/category/world/page/2/", 2)]
+    output = by_type(list(spider.parse_listing(html(SITE + "/category/world/", LISTING), section_path=["World"], page=1)))
+    assert [(s.path, s.isListing) for s in output["sections"]] == [(["World"], True)]
+    assert [r.url for r in output["article_requests"]] == [SITE + f"/2025/02/{d}/" for d in ("19/a", "18/b", "17/c", "16/d")]
+    assert output["article_requests"][0].cb_kwargs == {"listing_section": ["World"]}
+    assert [(r.url, r.cb_kwargs["page"]) for r in output["listing_requests"]] == [(SITE + "/category/world/page/2/", 2)]
+
+
+def test_later_listing_pages_do_not_yield_sections(spider):
+    output = by_type(list(spider.parse_listing(html(SITE + "/category/world/page/2/", LISTING), section_path=["World"], page=2)))
+    assert output["sections"] == [] and len(output["article_requests"]) == 4
+
+
+def test_menu_entry_that_is_a_page_is_not_a_section(spider):
+    about = '<html><body class="page page-id-2"><h1>About us</h1><p>We are a newsroom.</p></body></html>'
+    output = list(spider.parse_listing(html(SITE + "/about-us/", about), section_path=["About us"], page=1))
+    assert [(o.path, o.isListing) for o in output] == [(["About us"], False)]
+    assert spider.crawler.stats.get_value("aggregator/listings/not_listing") == 1
+
+
+def test_menu_entry_that_is_an_article_is_archived(spider):
+    output = by_type(list(spider.parse_listing(html(SITE + "/2025/02/19/bridge/", ARTICLE.format(head="")), section_path=["Bridge"], page=1)))
+    assert [s.isListing for s in output["sections"]] == [False]
+    assert [a.headline for a in output["articles"]] == ["Harbour bridge reopens"]
+
+
+def test_canonical_naming_a_section_is_replaced_by_the_url(spider):
+    list(spider.parse_home(html(SITE + "/", HOME)))
+    page = ARTICLE.format(head=f'<link rel="canonical" href="{SITE}/category/world/">')
+    (item,) = spider.parse_article(html(SITE + "/2025/02/19/bridge/", page))
+    assert item.canonicalUrl == SITE + "/2025/02/19/bridge/"
+    assert spider.crawler.stats.get_value("aggregator/extraction/problems/canonical_is_listing") == 1
+
+
+def run_now(coroutine):
+    """Run a coroutine that does not wait on anything, without a reactor."""
+    try:
+        coroutine.send(None)
+    except StopIteration:
+        pass
+
+
+def test_home_page_failure_ends_the_crawl_as_unreachable(spider, monkeypatch):
+    from twisted.internet.error import ConnectionRefusedError
+
+    monkeypatch.setattr("spiders.news.deferred_from_coro", run_now)
+    closed = []
+
+    class Engine:
+        async def close_spider_async(self, *, reason):
+            closed.append(reason)
+
+    spider.crawler.engine = Engine()
+    failure = Failure(ConnectionRefusedError())
+    failure.request = Request(SITE + "/")
+    spider.on_home_error(failure)
+    assert closed == ["site_unreachable"]
+    assert spider.crawler.stats.get_value("aggregator/requests/failed/ConnectionRefusedError") == 1
+
+
+@pytest.mark.parametrize(
+    "url, content_type, reason",
+    [("http://elsewhere.example.org/", b"text/html", "home_offsite"), (SITE + "/", b"application/pdf", "home_not_html")],
+)
+def test_home_page_that_is_not_the_site(spider, url, content_type, reason):
+    from scrapy.exceptions import CloseSpider
+
+    response = Response(url=url, body=b"%PDF", headers={"Content-Type": content_type}, request=Request(url))
+    if content_type == b"text/html":
+        response = html(url, HOME)
+    with pytest.raises(CloseSpider) as closed:
+        list(spider.parse_home(response))
+    assert closed.value.reason == reason
+
+
+def test_www_and_bare_domain_are_one_site():
+    crawler = get_crawler(NewsSpider)
+    spider = NewsSpider.from_crawler(crawler, url="https://www.news.example.com/")
+    assert spider.allowed_domains == ["news.example.com"]
 
 
 @pytest.mark.parametrize(
@@ -83,10 +170,7 @@ def test_pagination_stops_at_the_cap(spider):
 
 
 def test_article_page_yields_an_item(spider):
-    body = """<html lang="en"><head><meta property="og:type" content="article"></head><body><article>
-    <h1>Harbour bridge reopens</h1><time datetime="2025-02-19T10:30:00+08:00">Feb 19</time>
-    <p>""" + "Traffic returned to the harbour bridge this morning. " * 20 + "</p></article></body></html>"
-    (item,) = spider.parse_article(html(SITE + "/2025/02/19/bridge/", body), listing_section=["World"])
+    (item,) = spider.parse_article(html(SITE + "/2025/02/19/bridge/", ARTICLE.format(head="")), listing_section=["World"])
     assert isinstance(item, Article)
     assert (item.headline, item.datePublishedRaw, item.listingSection, item.site) == (
         "Harbour bridge reopens", "2025-02-19T10:30:00+08:00", ["World"], "127.0.0.1:8123")
