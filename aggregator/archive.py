@@ -33,6 +33,7 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Optional
@@ -40,60 +41,31 @@ from urllib.parse import urlsplit
 
 import sqlite_utils
 
+from aggregator.schema import ARTICLE_COLUMNS as SCHEMA_ARTICLE_COLUMNS
+from aggregator.schema import MIGRATIONS, REVISED_FIELDS, content_hash
+
 BUSY_TIMEOUT_MS = 5000
 APPLICATION_ID = 0x4E455753
 """SQLite ``application_id`` of an archive (``NEWS`` in ASCII)."""
 LIST_COLUMNS = ("authors", "tags", "section", "sections", "breadcrumbs", "article_section", "listing_section")
 
-ARTICLE_COLUMNS: dict[str, type] = {
-    "canonical_url": str,
-    "url": str,
-    "site": str,
-    "headline": str,
-    "description": str,
-    "date_published": str,
-    "date_published_local": str,
-    "date_published_precision": str,
-    "date_published_raw": str,
-    "date_published_raw_source": str,
-    "date_published_timezone_source": str,
-    "date_modified": str,
-    "date_modified_local": str,
-    "date_modified_precision": str,
-    "date_modified_raw": str,
-    "date_modified_raw_source": str,
-    "date_downloaded": str,
-    "authors": str,
-    "breadcrumbs": str,
-    "article_section": str,
-    "listing_section": str,
-    "section": str,
-    "section_path": str,
-    "section_source": str,
-    "sections": str,
-    "tags": str,
-    "article_body": str,
-    "main_image": str,
-    "in_language": str,
-    "reading_time_raw": str,
-    "reading_time_minutes": int,
-    "reading_time_source": str,
-    "word_count": int,
-    "first_seen": str,
-    "last_seen": str,
-}
-SECTION_COLUMNS: dict[str, type] = {
-    "site": str,
-    "path": str,
-    "name": str,
-    "slug": str,
-    "parent": str,
-    "depth": int,
-    "url": str,
-    "in_menu": int,
-    "first_seen": str,
-    "last_seen": str,
-}
+ARTICLE_COLUMNS = {**SCHEMA_ARTICLE_COLUMNS, "content_hash": str, "status": str}
+"""Columns of ``articles`` (the latest migration's)."""
+
+
+@dataclass
+class WriteResult:
+    """What :func:`write_articles` did: rows ``new``, ``updated`` (a revision
+    was kept) and ``unchanged``, and the URLs of the new and updated ones."""
+
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    changed_urls: list = field(default_factory=list)
+
+    @property
+    def written(self) -> int:
+        return self.new + self.updated + self.unchanged
 
 
 class ArchiveError(Exception):
@@ -141,7 +113,10 @@ def open_archive(path: str | Path, *, create: bool = True) -> sqlite_utils.Datab
                 db.enable_wal()
             db.execute("PRAGMA synchronous = NORMAL")
             db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-            ensure_schema(db)
+        if MIGRATIONS.pending(db) and (create or db.table_names()):
+            db.execute("PRAGMA foreign_keys = OFF")  # table rebuilds in migrations must not cascade
+            MIGRATIONS.apply(db)
+        db.execute("PRAGMA foreign_keys = ON")
     except sqlite3.DatabaseError as exc:
         if conn is not None:
             conn.close()
@@ -150,30 +125,6 @@ def open_archive(path: str | Path, *, create: bool = True) -> sqlite_utils.Datab
         conn.close()
         raise
     return db
-
-
-def ensure_schema(db: sqlite_utils.Database) -> None:
-    """Create the tables, indexes and full-text index that do not exist yet."""
-    with db.conn:
-        articles = db["articles"]
-        if not articles.exists():
-            articles.create(ARTICLE_COLUMNS, pk="canonical_url")
-            articles.create_index(["date_published"])
-            articles.create_index(["section_path"])
-            articles.create_index(["site", "date_published"])
-        sections = db["sections"]
-        if not sections.exists():
-            sections.create(SECTION_COLUMNS, pk=("site", "path"))
-        links = db["article_sections"]
-        if not links.exists():
-            links.create(
-                {"canonical_url": str, "path": str, "position": int},
-                pk=("canonical_url", "path"),
-                foreign_keys=[("canonical_url", "articles", "canonical_url")],
-            )
-            links.create_index(["path"])
-    if not db["articles_fts"].exists():
-        db["articles"].enable_fts(["headline", "description", "article_body"], create_triggers=True, tokenize="porter")
 
 
 def article_row(item: Mapping[str, Any]) -> dict[str, Any]:
@@ -201,34 +152,96 @@ def article_row(item: Mapping[str, Any]) -> dict[str, Any]:
     return row
 
 
-def write_articles(db: sqlite_utils.Database, rows: Iterable[dict[str, Any]]) -> int:
+def write_articles(db: sqlite_utils.Database, rows: Iterable[dict[str, Any]]) -> WriteResult:
     """Upsert article rows by ``canonical_url`` in one transaction.
 
-    ``first_seen`` is set on insert only; ``last_seen`` on every write.
+    ``first_seen`` is set on insert only; ``last_seen`` on every write. When
+    the headline, body or dates of a stored article change, its previous
+    values are kept in ``article_revisions`` first. The ``article_sections``,
+    ``article_tags`` and ``article_authors`` links and the ``sites`` row
+    follow each write.
 
-    :returns: the number of rows written.
+    :returns: a :class:`WriteResult`.
     """
-    count = 0
+    result = WriteResult()
     seen_at = now_iso()
     table = db["articles"]
-    with db.conn:
+    with db.atomic():
         for row in rows:
-            row = {**row, "last_seen": seen_at}
-            db.execute(
-                "INSERT OR IGNORE INTO articles (canonical_url, first_seen) VALUES (?, ?)",
-                [row["canonical_url"], seen_at],
-            )
-            table.update(row["canonical_url"], row)
-            listed = row.get("sections") or (f"[{row['section']}]" if row.get("section") else None)
-            if listed:
-                paths = list(dict.fromkeys("/".join(p) for p in json.loads(listed) if p))
-                db.execute("DELETE FROM article_sections WHERE canonical_url = ?", [row["canonical_url"]])
-                db.conn.executemany(
-                    "INSERT INTO article_sections (canonical_url, path, position) VALUES (?, ?, ?)",
-                    [(row["canonical_url"], path, position) for position, path in enumerate(paths)],
+            url = row["canonical_url"]
+            stored = db.execute(
+                f"SELECT {', '.join(REVISED_FIELDS)}, content_hash, last_seen FROM articles WHERE canonical_url = ?", [url]
+            ).fetchone()
+            previous = dict(zip([*REVISED_FIELDS, "content_hash", "last_seen"], stored)) if stored else None
+            merged = {name: row.get(name, previous.get(name) if previous else None) for name in REVISED_FIELDS}
+            digest = content_hash(merged)
+            if previous is None:
+                db.execute("INSERT INTO articles (canonical_url, first_seen) VALUES (?, ?)", [url, seen_at])
+                result.new += 1
+                result.changed_urls.append(url)
+            elif previous["content_hash"] != digest:
+                db["article_revisions"].insert(
+                    {
+                        "canonical_url": url,
+                        **{name: previous[name] for name in REVISED_FIELDS},
+                        "content_hash": previous["content_hash"],
+                        "seen_until": previous["last_seen"],
+                        "recorded_at": seen_at,
+                    }
                 )
-            count += 1
-    return count
+                result.updated += 1
+                result.changed_urls.append(url)
+            else:
+                result.unchanged += 1
+            table.update(url, {**row, "content_hash": digest, "status": "active", "last_seen": seen_at})
+            _write_links(db, row)
+            if row.get("site"):
+                db.execute("INSERT OR IGNORE INTO sites (site, first_seen) VALUES (?, ?)", [row["site"], seen_at])
+                db.execute("UPDATE sites SET last_seen = ? WHERE site = ?", [seen_at, row["site"]])
+    return result
+
+
+def _write_links(db: sqlite_utils.Database, row: dict[str, Any]) -> None:
+    """Replace an article's section, tag and author links with the row's."""
+    url = row["canonical_url"]
+    listed = row.get("sections") or (f"[{row['section']}]" if row.get("section") else None)
+    if listed:
+        paths = list(dict.fromkeys("/".join(p) for p in json.loads(listed) if p))
+        db.execute("DELETE FROM article_sections WHERE canonical_url = ?", [url])
+        db.conn.executemany(
+            "INSERT INTO article_sections (canonical_url, path, position) VALUES (?, ?, ?)",
+            [(url, path, position) for position, path in enumerate(paths)],
+        )
+    for column, table, link, key in (("tags", "tags", "article_tags", "tag_id"), ("authors", "authors", "article_authors", "author_id")):
+        if not row.get(column):
+            continue
+        names = list(dict.fromkeys(json.loads(row[column])))
+        db.execute(f"DELETE FROM {link} WHERE canonical_url = ?", [url])
+        for position, name in enumerate(names):
+            db.execute(f"INSERT OR IGNORE INTO {table} (name) VALUES (?)", [name])
+            (name_id,) = db.execute(f"SELECT id FROM {table} WHERE name = ?", [name]).fetchone()
+            values = {"canonical_url": url, key: name_id, **({"position": position} if link == "article_authors" else {})}
+            db[link].insert(values, ignore=True)
+
+
+def start_run(db: sqlite_utils.Database, spider: str, site: Optional[str]) -> int:
+    """Record a crawl that starts now, ``status = 'running'``.
+
+    :returns: its ``crawl_runs.id``.
+    """
+    with db.atomic():
+        return db["crawl_runs"].insert({"spider": spider, "site": site, "started": now_iso(), "status": "running"}).last_pk
+
+
+def finish_run(db: sqlite_utils.Database, run_id: int, *, finish_reason: str, counts: Mapping[str, int]) -> None:
+    """Record the end of a crawl: its finish reason, ``status`` (``finished``
+    when the reason is ``finished``, else ``failed``) and ``counts``
+    (``pages``, ``new``, ``updated``, ``unchanged``, ``dropped``, ``errors``)."""
+    status = "finished" if finish_reason == "finished" else "failed"
+    with db.atomic():
+        db["crawl_runs"].update(
+            run_id, {"finished": now_iso(), "status": status, "finish_reason": finish_reason, **counts}
+        )
 
 
 def write_sections(db: sqlite_utils.Database, site: str, paths: Iterable[tuple[list[str], Optional[str]]]) -> int:
@@ -240,7 +253,7 @@ def write_sections(db: sqlite_utils.Database, site: str, paths: Iterable[tuple[l
     """
     seen_at = now_iso()
     count = 0
-    with db.conn:
+    with db.atomic():
         for path, url in paths:
             if not path:
                 continue
@@ -273,7 +286,7 @@ def retire_sections(db: sqlite_utils.Database, site: str, current: Iterable[str]
     """
     current = list(current)
     marks = ",".join("?" * len(current)) or "NULL"
-    with db.conn:
+    with db.atomic():
         cursor = db.execute(
             f"UPDATE sections SET in_menu = 0 WHERE site = ? AND in_menu = 1 AND path NOT IN ({marks})",
             [site, *current],

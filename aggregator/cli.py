@@ -7,8 +7,10 @@ Commands: ``recent``, ``related``, ``demo``, ``serve-demo``. Run
 
 from __future__ import annotations
 
+import csv
 import json
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -20,6 +22,8 @@ import click
 
 from aggregator.archive import ArchiveError, open_archive
 from aggregator.queries import ArticleNotFound, recent, related
+
+ISO_PREFIX = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2})?Z?)?$")
 
 DB_OPTION = click.option(
     "--db",
@@ -38,9 +42,16 @@ def _open(db_path: str):
         raise click.ClickException(str(exc)) from exc
 
 
-def _print_rows(rows: list[dict[str, Any]], as_json: bool, extra: tuple[str, ...] = ()) -> None:
+def _print_rows(rows: list[dict[str, Any]], as_json: bool, extra: tuple[str, ...] = (), as_csv: bool = False) -> None:
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    if as_csv:
+        columns = list(rows[0]) if rows else ["canonical_url", "headline", "date_published"]
+        writer = csv.DictWriter(sys.stdout, fieldnames=columns)
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: json.dumps(v, ensure_ascii=False) if isinstance(v, list) else v for k, v in row.items()})
         return
     if not rows:
         click.echo("(no articles)")
@@ -76,39 +87,55 @@ def cli() -> None:
 @DB_OPTION
 @click.option("--section", help='A section path, e.g. "World News" or "World News/Asia"; subsections included.')
 @click.option("--site", help="Only this site (host name).")
+@click.option("--author", help="Only articles by this author.")
+@click.option("--tag", help="Only articles with this tag.")
+@click.option("--since", metavar="DATE", help="Published on or after this ISO 8601 date or time (UTC).")
+@click.option("--until", metavar="DATE", help="Published before this ISO 8601 time; a bare date counts whole.")
 @click.option("--limit", default=10, show_default=True, type=click.IntRange(min=1))
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
-def recent_command(db_path: str, section: str | None, site: str | None, limit: int, as_json: bool) -> None:
+@click.option("--csv", "as_csv", is_flag=True, help="Print CSV with a header row.")
+def recent_command(
+    db_path: str, section: str | None, site: str | None, author: str | None, tag: str | None,
+    since: str | None, until: str | None, limit: int, as_json: bool, as_csv: bool,
+) -> None:
     """List the newest articles by datePublished (undated last).
 
     Example:
 
-        aggregator recent --db news.sqlite --section "World News" --limit 5
+        aggregator recent --db news.sqlite --section "World News" --since 2025-01-01 --limit 5
     """
-    rows = recent(_open(db_path), section=section, site=site, limit=limit)
-    _print_rows(rows, as_json)
+    for name, value in (("--since", since), ("--until", until)):
+        if value and not ISO_PREFIX.match(value):
+            raise click.BadParameter(f"{value!r} is not an ISO 8601 date such as 2025-02-19", param_hint=name)
+    rows = recent(
+        _open(db_path), section=section, site=site, author=author, tag=tag, since=since, until=until, limit=limit
+    )
+    _print_rows(rows, as_json, as_csv=as_csv)
 
 
 @cli.command("related")
 @click.argument("url")
 @DB_OPTION
 @click.option("--limit", default=5, show_default=True, type=click.IntRange(min=1))
+@click.option("--fresh", is_flag=True, help="Compute the list now instead of reading the precomputed one.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
-def related_command(url: str, db_path: str, limit: int, as_json: bool) -> None:
+@click.option("--csv", "as_csv", is_flag=True, help="Print CSV with a header row.")
+def related_command(url: str, db_path: str, limit: int, fresh: bool, as_json: bool, as_csv: bool) -> None:
     """List articles related to the archived article at URL, best first.
 
     The score adds full-text similarity (BM25, best = 1.0), 1.0 for the same
-    top-level section and 0.5 for the same full section path.
+    top-level section and 0.5 for the same full section path. Lists are
+    precomputed when a crawl writes an article; others are computed now.
 
     Example:
 
         aggregator related https://news.example.com/2025/02/19/summit-ends/ --db news.sqlite
     """
     try:
-        rows = related(_open(db_path), url, limit=limit)
+        rows = related(_open(db_path), url, limit=limit, fresh=fresh)
     except ArticleNotFound as exc:
         raise click.ClickException(str(exc)) from exc
-    _print_rows(rows, as_json, extra=("score",))
+    _print_rows(rows, as_json, extra=("score",), as_csv=as_csv)
 
 
 @cli.command("serve-demo")

@@ -19,11 +19,11 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from typing import Any, Optional
+from typing import Any, Iterable, Optional
 
 import sqlite_utils
 
-from aggregator.archive import decode_row
+from aggregator.archive import decode_row, now_iso
 from aggregator.urls import canonical_url
 
 LIST_COLUMNS = (
@@ -40,6 +40,10 @@ STOP_WORDS = frozenset(
 )
 
 
+PRECOMPUTED = 10
+"""Related posts stored per article in ``related_articles``."""
+
+
 class ArticleNotFound(LookupError):
     """No article in the archive has that URL."""
 
@@ -49,6 +53,10 @@ def recent(
     *,
     section: Optional[str] = None,
     site: Optional[str] = None,
+    author: Optional[str] = None,
+    tag: Optional[str] = None,
+    since: Optional[str] = None,
+    until: Optional[str] = None,
     limit: int = 20,
 ) -> list[dict[str, Any]]:
     """The newest articles.
@@ -58,6 +66,11 @@ def recent(
         subsections are included, and so are articles filed there as a
         second category.
     :param site: a host name, e.g. ``"news.example.com"`` (any port).
+    :param author: an author's name (ASCII case ignored).
+    :param tag: a tag (ASCII case ignored).
+    :param since: ISO 8601 date or time: published on or after it (UTC).
+    :param until: ISO 8601 date or time: published before it, a bare date
+        counting whole (``2025-02-19`` includes that day).
     :param limit: at most this many rows.
     :returns: rows of the ``articles`` table (the columns of ``LIST_COLUMNS``,
         lists decoded), newest ``date_published`` first, undated last.
@@ -73,6 +86,24 @@ def recent(
     if site:
         where.append("(site = :site COLLATE NOCASE OR site LIKE :site || ':%')")
         params["site"] = site
+    if author:
+        where.append(
+            "canonical_url IN (SELECT canonical_url FROM article_authors JOIN authors ON authors.id = author_id"
+            " WHERE authors.name = :author COLLATE NOCASE)"
+        )
+        params["author"] = author
+    if tag:
+        where.append(
+            "canonical_url IN (SELECT canonical_url FROM article_tags JOIN tags ON tags.id = tag_id"
+            " WHERE tags.name = :tag COLLATE NOCASE)"
+        )
+        params["tag"] = tag
+    if since:
+        where.append("date_published >= :since")
+        params["since"] = since
+    if until:
+        where.append("date_published < :until")
+        params["until"] = until + "T99" if len(until) == 10 else until
     sql = f"SELECT {LIST_COLUMNS} FROM articles"
     if where:
         sql += " WHERE " + " AND ".join(where)
@@ -113,13 +144,61 @@ def article_terms(article: dict[str, Any], count: int = 12) -> list[str]:
     return [word for word, _ in words.most_common(count)]
 
 
-def related(db: sqlite_utils.Database, url: str, *, limit: int = 5) -> list[dict[str, Any]]:
+def related(
+    db: sqlite_utils.Database, url: str, *, limit: int = 5, fresh: bool = False
+) -> list[dict[str, Any]]:
     """Articles related to the one at ``url``, best first (score in the module docstring).
+
+    Read from ``related_articles`` (precomputed when the article was written:
+    one indexed lookup) when it holds at least ``limit`` rows for the article;
+    else, or with ``fresh``, computed now.
 
     :returns: rows as in :func:`recent`, each with its ``score`` (float).
     :raises ArticleNotFound: when ``url`` is not archived.
     """
     article = find_article(db, url)
+    if not fresh:
+        rows = [
+            decode_row(row)
+            for row in db.query(
+                f"SELECT {', '.join('a.' + c.strip() for c in LIST_COLUMNS.split(','))}, r.score FROM related_articles r "
+                "JOIN articles a ON a.canonical_url = r.related_url WHERE r.canonical_url = :url ORDER BY r.rank LIMIT :limit",
+                {"url": article["canonical_url"], "limit": max(0, limit)},
+            )
+        ]
+        if len(rows) >= limit:
+            return rows
+    return compute_related(db, article, limit=limit)
+
+
+def store_related(db: sqlite_utils.Database, urls: Iterable[str], *, limit: int = PRECOMPUTED) -> int:
+    """Compute the related posts of the articles at ``urls`` (canonical URLs)
+    and store them in ``related_articles``, replacing earlier lists.
+
+    :returns: the number of articles whose list was stored.
+    """
+    stored = 0
+    computed_at = now_iso()
+    with db.atomic():
+        for url in dict.fromkeys(urls):
+            try:
+                article = find_article(db, url)
+            except ArticleNotFound:
+                continue
+            rows = compute_related(db, article, limit=limit)
+            db.execute("DELETE FROM related_articles WHERE canonical_url = ?", [article["canonical_url"]])
+            db["related_articles"].insert_all(
+                {"canonical_url": article["canonical_url"], "rank": rank, "related_url": row["canonical_url"],
+                 "score": row["score"], "computed_at": computed_at}
+                for rank, row in enumerate(rows)
+            )
+            stored += 1
+    return stored
+
+
+def compute_related(db: sqlite_utils.Database, article: dict[str, Any], *, limit: int = 5) -> list[dict[str, Any]]:
+    """Score and rank the related posts of an archived article (a row of
+    :func:`find_article`) now, from the full-text index and the sections."""
     terms = article_terms(article)
     text_scores: dict[int, float] = {}
     if terms:

@@ -10,7 +10,13 @@ listing) are marked ``in_menu = 0`` (kept). A second crawl of the same site adds
 A batch the database refuses (an ``sqlite3.Error``) is kept and retried at
 the next flush; if the last one still fails, its rows are saved to
 ``<ARCHIVE_PATH>.unwritten-<time>.jsonl`` beside the archive.
-Stats: ``aggregator/archive/articles_written``, ``aggregator/archive/write_errors``,
+Each crawl is a ``crawl_runs`` row: ``running`` from the start, then
+``finished`` or ``failed`` with its finish reason and counts. When the crawl
+closes, the related posts of every new or changed article are computed into
+``related_articles``.
+Stats: ``aggregator/archive/articles_written``, ``aggregator/archive/new``,
+``aggregator/archive/updated``, ``aggregator/archive/unchanged``,
+``aggregator/archive/related_computed``, ``aggregator/archive/related_seconds``, ``aggregator/archive/write_errors``,
 ``aggregator/archive/unwritten``,
 ``aggregator/archive/sections_written``, ``aggregator/archive/sections_retired``,
 ``aggregator/archive/write_seconds``.
@@ -25,9 +31,20 @@ import time
 from pathlib import Path
 
 from itemadapter import ItemAdapter
+from scrapy import signals
 from scrapy.exceptions import DropItem
 
-from aggregator.archive import ArchiveError, article_row, open_archive, retire_sections, write_articles, write_sections
+from aggregator.archive import (
+    ArchiveError,
+    article_row,
+    finish_run,
+    open_archive,
+    retire_sections,
+    start_run,
+    write_articles,
+    write_sections,
+)
+from aggregator.queries import store_related
 from aggregator.items import Article, Section
 
 logger = logging.getLogger(__name__)
@@ -36,24 +53,33 @@ logger = logging.getLogger(__name__)
 class ArchivePipeline:
     """Write ``Article`` and ``Section`` items to the SQLite archive."""
 
-    def __init__(self, stats, path, batch_size=50):
+    def __init__(self, stats, path, batch_size=50, crawler=None):
         self.stats = stats
+        self.crawler = crawler
         self.path = Path(path).expanduser().resolve()
         self.batch_size = max(1, batch_size)
         self.pending: list[dict] = []
+        self.changed_urls: list[str] = []
         self.menu_paths: dict[str, set[str]] = {}
         self.not_listings: set[tuple[str, str]] = set()
         self.db = None
+        self.run_id = None
 
     @classmethod
     def from_crawler(cls, crawler):
         settings = crawler.settings
-        return cls(crawler.stats, settings.get("ARCHIVE_PATH", "news.sqlite"), settings.getint("ARCHIVE_BATCH_SIZE", 50))
+        pipeline = cls(
+            crawler.stats, settings.get("ARCHIVE_PATH", "news.sqlite"), settings.getint("ARCHIVE_BATCH_SIZE", 50), crawler
+        )
+        crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
+        return pipeline
 
     def open_spider(self):
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.db = open_archive(self.path)
-        logger.info("Archive: %s", self.path)
+        spider = getattr(self.crawler, "spider", None)
+        self.run_id = start_run(self.db, getattr(spider, "name", None), getattr(spider, "site", None))
+        logger.info("Archive: %s (crawl run %d)", self.path, self.run_id)
 
     def close_spider(self):
         self._flush(final=True)
@@ -62,7 +88,31 @@ class ArchivePipeline:
         for site, paths in self.menu_paths.items():
             retired = retire_sections(self.db, site, {p for p in paths if (site, p) not in self.not_listings})
             self.stats.set_value("aggregator/archive/sections_retired", retired)
+        started = time.perf_counter()
+        stored = store_related(self.db, self.changed_urls)
+        self.stats.set_value("aggregator/archive/related_computed", stored)
+        self.stats.set_value("aggregator/archive/related_seconds", time.perf_counter() - started)
+
+    def spider_closed(self, spider, reason):
+        """Record the crawl run (its finish reason is known only now) and close the archive."""
+        if self.db is None:
+            return
+        get = self.stats.get_value
+        finish_run(
+            self.db,
+            self.run_id,
+            finish_reason=reason,
+            counts={
+                "pages": get("response_received_count", 0),
+                "new": get("aggregator/archive/new", 0),
+                "updated": get("aggregator/archive/updated", 0),
+                "unchanged": get("aggregator/archive/unchanged", 0),
+                "dropped": get("item_dropped_count", 0) + get("aggregator/archive/unwritten", 0),
+                "errors": get("log_count/ERROR", 0),
+            },
+        )
         self.db.conn.close()
+        self.db = None
 
     def process_item(self, item):
         if isinstance(item, Section):
@@ -93,7 +143,7 @@ class ArchivePipeline:
             return
         started = time.perf_counter()
         try:
-            count = write_articles(self.db, self.pending)
+            result = write_articles(self.db, self.pending)
         except sqlite3.Error as exc:
             # The transaction rolled back: keep the batch for the next flush.
             self.stats.inc_value("aggregator/archive/write_errors")
@@ -104,7 +154,10 @@ class ArchivePipeline:
         finally:
             self._timed(started)
         self.pending = []
-        self.stats.inc_value("aggregator/archive/articles_written", count)
+        self.changed_urls.extend(result.changed_urls)
+        self.stats.inc_value("aggregator/archive/articles_written", result.written)
+        for name in ("new", "updated", "unchanged"):
+            self.stats.inc_value(f"aggregator/archive/{name}", getattr(result, name))
 
     def _save_unwritten(self, exc):
         """Last resort when the archive refuses the final batch: the rows go to
