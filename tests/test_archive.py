@@ -9,7 +9,9 @@ import pytest
 from aggregator.archive import (
     ArchiveError,
     article_row,
+    finish_run,
     open_archive,
+    start_run,
     retire_sections,
     snake_case,
     write_articles,
@@ -169,3 +171,75 @@ def test_empty_file_is_not_an_archive_to_read(tmp_path):
     with pytest.raises(ArchiveError, match="not an aggregator archive"):
         open_archive(path, create=False)
     assert open_archive(path)["articles"].count == 0  # a crawl may start one there
+
+
+def test_changes_keep_revisions_and_unchanged_writes_do_not(fresh_db):
+    first = write_articles(fresh_db, [row(headline="Summit ends", articleBody="Day one.", datePublished="2025-02-19")])
+    again = write_articles(fresh_db, [row(headline="Summit ends", articleBody="Day one.", datePublished="2025-02-19")])
+    changed = write_articles(fresh_db, [row(headline="Summit ends without deal")])  # partial: body kept
+    assert (first.new, again.unchanged, changed.updated) == (1, 1, 1)
+    assert changed.changed_urls == [URL]
+    (revision,) = fresh_db.query("SELECT * FROM article_revisions")
+    assert (revision["headline"], revision["article_body"], revision["date_published"]) == ("Summit ends", "Day one.", "2025-02-19")
+    stored = next(fresh_db.query("SELECT headline, article_body, status FROM articles"))
+    assert stored == {"headline": "Summit ends without deal", "article_body": "Day one.", "status": "active"}
+
+
+def test_tags_authors_and_sites_tables(fresh_db):
+    write_articles(fresh_db, [row(tags=["Bridges", "Transport"], authors=["Ana Pérez", "Li Wei"])])
+    write_articles(fresh_db, [row(tags=["Transport"], authors=["Li Wei"])])
+    links = list(fresh_db.query(
+        "SELECT t.name FROM article_tags x JOIN tags t ON t.id = x.tag_id WHERE x.canonical_url = ?", [URL]))
+    assert [r["name"] for r in links] == ["Transport"]
+    assert {r["name"] for r in fresh_db.query("SELECT name FROM tags")} == {"Bridges", "Transport"}
+    assert [r["name"] for r in fresh_db.query(
+        "SELECT a.name FROM article_authors x JOIN authors a ON a.id = x.author_id ORDER BY position")] == ["Li Wei"]
+    assert [r["site"] for r in fresh_db.query("SELECT site FROM sites")] == ["news.example.com"]
+
+
+def test_crawl_runs(fresh_db):
+    run = start_run(fresh_db, "news", "news.example.com")
+    assert next(fresh_db.query("SELECT status FROM crawl_runs"))["status"] == "running"
+    finish_run(fresh_db, run, finish_reason="site_unreachable", counts={"pages": 1, "new": 0, "errors": 1})
+    stored = next(fresh_db.query("SELECT * FROM crawl_runs"))
+    assert (stored["status"], stored["finish_reason"], stored["pages"], stored["errors"]) == ("failed", "site_unreachable", 1, 1)
+    assert stored["finished"] >= stored["started"]
+
+
+def test_views(fresh_db):
+    write_sections(fresh_db, "news.example.com", [(["World News"], None), (["World News", "Asia"], None)])
+    write_articles(fresh_db, [
+        row(headline="A", datePublished="2025-02-19T01:00:00Z", section=["World News", "Asia"]),
+        article_row({"url": URL + "b/", "site": "news.example.com", "headline": "B", "datePublished": "2025-02-19T02:00:00Z", "section": ["World News"]}),
+        article_row({"url": URL + "c/", "site": "news.example.com", "headline": "C"}),
+    ])
+    assert [r["headline"] for r in fresh_db.query("SELECT headline FROM recent_articles")] == ["B", "A", "C"]
+    by_section = {(r["section"], r["headline"]) for r in fresh_db.query("SELECT section, headline FROM articles_by_section")}
+    assert by_section == {("World News", "A"), ("World News", "B"), ("World News/Asia", "A")}
+    assert list(fresh_db.query("SELECT * FROM daily_counts")) == [{"site": "news.example.com", "day": "2025-02-19", "articles": 2}]
+
+
+def test_old_archive_is_upgraded_in_place(tmp_path):
+    """An archive written by the first schema opens, is migrated, and keeps its data."""
+    import sqlite3
+
+    from aggregator.archive import APPLICATION_ID
+    from aggregator.schema import MIGRATIONS
+    import sqlite_utils
+
+    path = tmp_path / "old.sqlite"
+    db = sqlite_utils.Database(path)
+    db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+    MIGRATIONS.apply(db, stop_before="m002_revisions_runs_and_lists")
+    db["articles"].insert({"canonical_url": URL, "url": URL, "site": "s", "headline": "Old row",
+                           "tags": '["Bridges"]', "authors": '["Ana Pérez"]', "first_seen": "2025-01-01T00:00:00Z"})
+    db.conn.commit()
+    db.conn.close()
+    upgraded = open_archive(path, create=False)
+    assert [m.name for m in MIGRATIONS.pending(upgraded)] == []
+    stored = next(upgraded.query("SELECT headline, content_hash, status FROM articles"))
+    assert stored["headline"] == "Old row" and len(stored["content_hash"]) == 64 and stored["status"] == "active"
+    assert [r["name"] for r in upgraded.query("SELECT name FROM tags")] == ["Bridges"]
+    assert [r["name"] for r in upgraded.query("SELECT a.name FROM article_authors x JOIN authors a ON a.id = x.author_id")] == ["Ana Pérez"]
+    assert upgraded.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert upgraded.execute("PRAGMA foreign_key_check").fetchall() == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shlex
 import subprocess
 import sys
@@ -158,3 +159,44 @@ def test_readme_example_queries_run(demo, command):
     result = subprocess.run([sys.executable, "-m", "sqlite_utils", *args], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert len(result.stdout.strip().splitlines()) >= 3, result.stdout
+
+
+METADATA = Path(__file__).resolve().parents[1] / "aggregator" / "datasette-metadata.json"
+
+
+@pytest.mark.parametrize("query", ["recent", "related", "crawl_runs"])
+def test_datasette_canned_queries(demo, query):
+    """The shipped Datasette metadata serves each canned query on the crawled archive."""
+    from urllib.parse import urlencode
+
+    newest = recent(demo["db"], limit=1)[0]["canonical_url"]
+    params = {"recent": {"section": "World News", "site": ""}, "related": {"url": newest}, "crawl_runs": {}}[query]
+    path = f"/demo/{query}.json?" + urlencode({**params, "_shape": "array"})
+    result = subprocess.run(
+        [sys.executable, "-m", "datasette", str(demo["archive"]), "-m", str(METADATA), "--get", path],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    rows = json.loads(result.stdout)
+    if query == "recent":
+        assert rows and any(r["section_path"] == "World News/Asia" for r in rows)
+        assert [r["canonical_url"] for r in rows] == [r["canonical_url"] for r in recent(demo["db"], section="World News", limit=50)]
+    elif query == "related":
+        assert [r["canonical_url"] for r in rows][:3] == [r["canonical_url"] for r in related(demo["db"], newest, limit=3)]
+    else:
+        assert [(r["status"], r["new"]) for r in rows] == [("finished", 0), ("finished", len(demo["truth"]))]
+
+
+def test_crawl_runs_record_both_crawls(demo):
+    runs = list(demo["db"].query("SELECT * FROM crawl_runs ORDER BY id"))
+    assert [(r["status"], r["finish_reason"], r["new"], r["unchanged"], r["updated"]) for r in runs] == [
+        ("finished", "finished", len(demo["truth"]), 0, 0),
+        ("finished", "finished", 0, len(demo["truth"]), 0),
+    ]
+    assert all(r["pages"] > len(demo["truth"]) for r in runs)
+
+
+def test_related_lists_are_precomputed_for_every_article(demo):
+    counts = {r["canonical_url"]: r["n"] for r in demo["db"].query(
+        "SELECT canonical_url, count(*) n FROM related_articles GROUP BY canonical_url")}
+    assert len(counts) == len(demo["truth"]) and min(counts.values()) >= 3

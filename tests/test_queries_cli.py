@@ -172,3 +172,41 @@ def test_cli_on_another_applications_database(tmp_path):
     for args in (["recent"], ["related", BASE + "/a1/"]):
         result = CliRunner().invoke(cli, [*args, "--db", str(path)])
         assert result.exit_code == 1 and "not an aggregator archive" in result.output
+
+
+def test_recent_filters_by_author_tag_and_dates(fresh_db):
+    write_articles(fresh_db, [
+        article_row({"url": BASE + "/x1/", "site": "s", "headline": "x1", "datePublished": "2025-02-18T23:00:00Z", "authors": ["Ana Pérez"], "tags": ["Bridges"]}),
+        article_row({"url": BASE + "/x2/", "site": "s", "headline": "x2", "datePublished": "2025-02-19T08:00:00Z", "authors": ["Li Wei"], "tags": ["bridges", "Ports"]}),
+        article_row({"url": BASE + "/x3/", "site": "s", "headline": "x3", "datePublished": "2025-02-20", "authors": ["Li Wei"]}),
+    ])
+    heads = lambda **kw: [r["headline"] for r in recent(fresh_db, **kw)]  # noqa: E731
+    assert heads(author="li wei") == ["x3", "x2"]
+    assert heads(tag="BRIDGES") == ["x2", "x1"]
+    assert heads(since="2025-02-19") == ["x3", "x2"]
+    assert heads(until="2025-02-19") == ["x2", "x1"]  # a bare date counts whole
+    assert heads(since="2025-02-19", until="2025-02-19") == ["x2"]
+
+
+def test_related_reads_the_precomputed_list(db):
+    from aggregator.queries import store_related
+
+    assert store_related(db, [BASE + "/a1/"]) == 1
+    stored = [r["related_url"] for r in db.query("SELECT related_url FROM related_articles ORDER BY rank")]
+    assert stored[:2] == [BASE + "/a2/", BASE + "/a4/"]
+    db.execute("UPDATE related_articles SET score = 99 WHERE rank = 0")  # prove the list is read, not recomputed
+    assert related(db, BASE + "/a1/", limit=2)[0]["score"] == 99
+    assert related(db, BASE + "/a1/", limit=2, fresh=True)[0]["score"] < 99
+
+
+def test_cli_recent_csv_and_bad_dates(db_file):
+    import csv as csv_module
+    import io
+
+    result = CliRunner().invoke(cli, ["recent", "--db", str(db_file), "--csv", "--section", "Politics"])
+    assert result.exit_code == 0, result.output
+    rows = list(csv_module.DictReader(io.StringIO(result.output)))
+    assert [r["headline"] for r in rows] == ["Election campaign opens in the capital"]
+    assert json.loads(rows[0]["section"]) == ["Politics", "Elections"]
+    bad = CliRunner().invoke(cli, ["recent", "--db", str(db_file), "--since", "last week"])
+    assert bad.exit_code == 2 and "not an ISO 8601 date" in bad.output
