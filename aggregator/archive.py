@@ -1,30 +1,19 @@
 """The SQLite archive, written with sqlite-utils.
 
-Tables:
+The schema (tables, indexes, views) is created and upgraded by the recorded
+migrations of :mod:`aggregator.schema`; the README documents every table.
+This module opens an archive (marking it with ``APPLICATION_ID`` and
+refusing another application's database), and writes to it:
 
-``articles``
-    One row per canonical URL (primary key ``canonical_url``); columns are
-    the ``Article`` item's fields in snake_case (``headline``,
-    ``date_published``, ``section``, ``reading_time_minutes``…); lists
-    (``authors``, ``tags``, ``section``, ``breadcrumbs``, ``article_section``)
-    are JSON arrays. ``section_path`` is ``section`` joined with ``/``
-    (``World News/Asia``), for prefix filters. ``first_seen`` / ``last_seen``
-    are UTC ISO 8601 times of the crawls that wrote the row.
-``sections``
-    The sites' menu taxonomies: ``site``, ``path`` (``World News/Asia``),
-    ``name``, ``slug`` (last segment of the URL), ``parent`` (``World News``,
-    or null), ``depth``, ``url``, ``in_menu`` (0 once the menu no longer
-    shows it; the row is kept), ``first_seen``, ``last_seen``; primary key
-    ``(site, path)``.
-``article_sections``
-    Every section of every article (``sections``): ``canonical_url``,
-    ``path``, ``position`` (0 = the primary section).
-``articles_fts``
-    FTS5 index over ``headline``, ``description`` and ``article_body``, kept
-    in sync by triggers.
+- :func:`write_articles` upserts articles by ``canonical_url``: a field an
+  item lacks (None) keeps the stored value; a change of headline, body or
+  dates keeps the previous values in ``article_revisions``; the section,
+  tag, author and site tables follow.
+- :func:`write_sections` / :func:`retire_sections` keep each site's menu
+  taxonomy, marking sections that left the menu instead of deleting them.
+- :func:`start_run` / :func:`finish_run` record each crawl in ``crawl_runs``.
 
-Upserts never wipe a column: a field an item lacks (None) keeps the stored
-value. The database runs in WAL mode with a busy timeout, so readers are not
+The database runs in WAL mode with a busy timeout, so readers are not
 blocked while a crawl writes. This module imports nothing from Scrapy.
 """
 
