@@ -7,8 +7,9 @@ batch, and the last batch when the crawl closes. ``Section`` items whose
 page proved to be a listing are written at once; when the crawl closes, the
 site's sections that its menu no longer shows (or whose page is no longer a
 listing) are marked ``in_menu = 0`` (kept). A second crawl of the same site adds no duplicate rows.
-A batch the database refuses (an ``sqlite3.Error``) is kept and retried at
-the next flush; if the last one still fails, its rows are saved to
+A batch the database refuses (an ``sqlite3.Error``, e.g. locked by another
+writer past the busy timeout, or a full disk) is kept and retried at the
+next flush (sections too); if the last one still fails, its rows are saved to
 ``<ARCHIVE_PATH>.unwritten-<time>.jsonl`` beside the archive.
 Each crawl is a ``crawl_runs`` row: ``running`` from the start, then
 ``finished`` or ``failed`` with its finish reason and counts. When the crawl
@@ -59,6 +60,7 @@ class ArchivePipeline:
         self.path = Path(path).expanduser().resolve()
         self.batch_size = max(1, batch_size)
         self.pending: list[dict] = []
+        self.pending_sections: list[tuple] = []
         self.changed_urls: list[str] = []
         self.menu_paths: dict[str, set[str]] = {}
         self.not_listings: set[tuple[str, str]] = set()
@@ -117,10 +119,8 @@ class ArchivePipeline:
     def process_item(self, item):
         if isinstance(item, Section):
             if item.isListing:  # a menu entry whose page is a listing
-                started = time.perf_counter()
-                count = write_sections(self.db, item.site, [(item.path, item.url)])
-                self._timed(started)
-                self.stats.inc_value("aggregator/archive/sections_written", count)
+                self.pending_sections.append((item.site, item.path, item.url))
+                self._flush_sections()
             path = "/".join(item.path)
             if item.isListing is None:  # read from the home page's menu
                 self.menu_paths.setdefault(item.site, set()).add(path)
@@ -138,7 +138,26 @@ class ArchivePipeline:
             self._flush()
         return item
 
+    def _flush_sections(self):
+        """Write the pending sections; a refused write keeps them for the next try."""
+        if not self.pending_sections or self.db is None:
+            return
+        started = time.perf_counter()
+        try:
+            count = 0
+            for site, path, url in self.pending_sections:
+                count += write_sections(self.db, site, [(path, url)])
+        except sqlite3.Error as exc:
+            self.stats.inc_value("aggregator/archive/write_errors")
+            logger.error("Archive write failed (%s); %d sections kept for a retry", exc, len(self.pending_sections))
+            return
+        finally:
+            self._timed(started)
+        self.pending_sections = []
+        self.stats.inc_value("aggregator/archive/sections_written", count)
+
     def _flush(self, final=False):
+        self._flush_sections()
         if not self.pending or self.db is None:
             return
         started = time.perf_counter()
