@@ -22,10 +22,11 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Optional
+from typing import Any, Iterable, Iterator, Mapping, Optional
 from urllib.parse import urlsplit
 
 import sqlite_utils
@@ -91,20 +92,22 @@ def open_archive(path: str | Path, *, create: bool = True) -> sqlite_utils.Datab
         conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000)
         db = sqlite_utils.Database(conn)
         db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        application_id = db.execute("PRAGMA application_id").fetchone()[0]
-        if application_id != APPLICATION_ID and (db.table_names() or not create):
-            raise ArchiveError(
-                f"{path} is not an aggregator archive (a database of another application, or empty): "
-                "choose another file"
-            )
+        marked = _check_marker(db, path, create)
         if create:
             if str(path) != ":memory:":
                 db.enable_wal()
             db.execute("PRAGMA synchronous = NORMAL")
-            db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-        if MIGRATIONS.pending(db) and (create or db.table_names()):
+        if (create and not marked) or MIGRATIONS.pending(db):
+            # One opener at a time marks the file and sets up or upgrades its schema: two
+            # crawls (or a crawl and a reader) opening a new archive at once must not both
+            # run the migrations. Checked again under the write lock.
             db.execute("PRAGMA foreign_keys = OFF")  # table rebuilds in migrations must not cascade
-            MIGRATIONS.apply(db)
+            with write_transaction(db):
+                _check_marker(db, path, create)
+                if create:
+                    db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+                if MIGRATIONS.pending(db) and (create or db.table_names()):
+                    MIGRATIONS.apply(db)
         db.execute("PRAGMA foreign_keys = ON")
     except sqlite3.DatabaseError as exc:
         if conn is not None:
@@ -114,6 +117,50 @@ def open_archive(path: str | Path, *, create: bool = True) -> sqlite_utils.Datab
         conn.close()
         raise
     return db
+
+
+def _check_marker(db: sqlite_utils.Database, path, create: bool) -> bool:
+    """Whether the file carries the archive's ``application_id``, read together with its
+    table list in one snapshot.
+
+    :raises ArchiveError: when it is another application's database (or, without
+        ``create``, an empty one).
+    """
+    with db.atomic():  # one read transaction: the id and the tables of the same moment
+        application_id = db.execute("PRAGMA application_id").fetchone()[0]
+        tables = db.table_names()
+    if application_id != APPLICATION_ID and (tables or not create):
+        raise ArchiveError(
+            f"{path} is not an aggregator archive (a database of another application, or empty): "
+            "choose another file"
+        )
+    return application_id == APPLICATION_ID
+
+
+@contextmanager
+def write_transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
+    """A transaction that takes the write lock when it begins (``BEGIN IMMEDIATE``),
+    waiting up to the busy timeout for it.
+
+    A deferred transaction (``db.atomic()``) that reads first and writes later fails at
+    once with "database is locked" when another connection committed in between (WAL
+    mode cannot upgrade a stale read snapshot, and the busy timeout does not apply), so
+    two crawls writing one archive would keep refusing each other's batches. Inside a
+    transaction already: a savepoint.
+    """
+    if db.conn.in_transaction:
+        with db.atomic():
+            yield db
+        return
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        if db.conn.in_transaction:
+            db.conn.rollback()
+        raise
+    else:
+        db.execute("COMMIT")
 
 
 def article_row(item: Mapping[str, Any]) -> dict[str, Any]:
@@ -155,7 +202,7 @@ def write_articles(db: sqlite_utils.Database, rows: Iterable[dict[str, Any]]) ->
     result = WriteResult()
     seen_at = now_iso()
     table = db["articles"]
-    with db.atomic():
+    with write_transaction(db):
         for row in rows:
             url = row["canonical_url"]
             stored = db.execute(
@@ -218,7 +265,7 @@ def start_run(db: sqlite_utils.Database, spider: str, site: Optional[str]) -> in
 
     :returns: its ``crawl_runs.id``.
     """
-    with db.atomic():
+    with write_transaction(db):
         return db["crawl_runs"].insert({"spider": spider, "site": site, "started": now_iso(), "status": "running"}).last_pk
 
 
@@ -227,7 +274,7 @@ def finish_run(db: sqlite_utils.Database, run_id: int, *, finish_reason: str, co
     when the reason is ``finished``, else ``failed``) and ``counts``
     (``pages``, ``new``, ``updated``, ``unchanged``, ``dropped``, ``errors``)."""
     status = "finished" if finish_reason == "finished" else "failed"
-    with db.atomic():
+    with write_transaction(db):
         db["crawl_runs"].update(
             run_id, {"finished": now_iso(), "status": status, "finish_reason": finish_reason, **counts}
         )
@@ -242,7 +289,7 @@ def write_sections(db: sqlite_utils.Database, site: str, paths: Iterable[tuple[l
     """
     seen_at = now_iso()
     count = 0
-    with db.atomic():
+    with write_transaction(db):
         for path, url in paths:
             if not path:
                 continue
@@ -275,7 +322,7 @@ def retire_sections(db: sqlite_utils.Database, site: str, current: Iterable[str]
     """
     current = list(current)
     marks = ",".join("?" * len(current)) or "NULL"
-    with db.atomic():
+    with write_transaction(db):
         cursor = db.execute(
             f"UPDATE sections SET in_menu = 0 WHERE site = ? AND in_menu = 1 AND path NOT IN ({marks})",
             [site, *current],

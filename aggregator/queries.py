@@ -23,7 +23,7 @@ from typing import Any, Iterable, Optional
 
 import sqlite_utils
 
-from aggregator.archive import decode_row, now_iso
+from aggregator.archive import decode_row, now_iso, write_transaction
 from aggregator.urls import canonical_url
 
 LIST_COLUMNS = (
@@ -42,6 +42,12 @@ STOP_WORDS = frozenset(
 
 PRECOMPUTED = 10
 """Related posts stored per article in ``related_articles``."""
+COMMON_TERM_SHARE = 0.1
+COMMON_TERM_MIN_ARTICLES = 500
+"""An article's term found in more than ``COMMON_TERM_SHARE`` of the archive's articles (and
+in more than ``COMMON_TERM_MIN_ARTICLES``) is left out of its full-text query: BM25 gives
+such a term almost no weight, yet matching and scoring every article that has it is most
+of the cost of ``compute_related`` on a large archive."""
 
 
 class ArticleNotFound(LookupError):
@@ -78,9 +84,12 @@ def recent(
     where, params = [], {}
     if section:
         section = section.strip("/")
+        # Correlated, so that the newest articles are read from the date index first and the
+        # scan stops at ``limit``: article_sections' index is not NOCASE and cannot serve the filter.
         where.append(
-            "canonical_url IN (SELECT canonical_url FROM article_sections WHERE path = :section COLLATE NOCASE"
-            " OR substr(path, 1, length(:section) + 1) = :section || '/' COLLATE NOCASE)"
+            "EXISTS (SELECT 1 FROM article_sections s WHERE s.canonical_url = articles.canonical_url"
+            " AND (s.path = :section COLLATE NOCASE"
+            " OR substr(s.path, 1, length(:section) + 1) = :section || '/' COLLATE NOCASE))"
         )
         params["section"] = section
     if site:
@@ -88,14 +97,14 @@ def recent(
         params["site"] = site
     if author:
         where.append(
-            "canonical_url IN (SELECT canonical_url FROM article_authors JOIN authors ON authors.id = author_id"
-            " WHERE authors.name = :author COLLATE NOCASE)"
+            "canonical_url IN (SELECT x.canonical_url FROM authors CROSS JOIN article_authors x"
+            " ON x.author_id = authors.id WHERE authors.name = :author COLLATE NOCASE)"
         )
         params["author"] = author
     if tag:
         where.append(
-            "canonical_url IN (SELECT canonical_url FROM article_tags JOIN tags ON tags.id = tag_id"
-            " WHERE tags.name = :tag COLLATE NOCASE)"
+            "canonical_url IN (SELECT x.canonical_url FROM tags CROSS JOIN article_tags x"
+            " ON x.tag_id = tags.id WHERE tags.name = :tag COLLATE NOCASE)"
         )
         params["tag"] = tag
     if since:
@@ -104,10 +113,14 @@ def recent(
     if until:
         where.append("date_published < :until")
         params["until"] = until + "T99" if len(until) == 10 else until
-    sql = f"SELECT {LIST_COLUMNS} FROM articles"
-    if where:
-        sql += " WHERE " + " AND ".join(where)
-    sql += " ORDER BY date_published IS NULL, date_published DESC, canonical_url LIMIT :limit"
+    # NULLs sort last in a descending order already: ordering by "date_published IS NULL"
+    # first would stop SQLite from reading the date index in order (a full scan and sort).
+    order = " ORDER BY date_published DESC, canonical_url"
+    # The rows are picked first (from (canonical_url, date_published) when an author or tag
+    # gives the candidates: no article row is read to sort them), then fetched.
+    source = "articles INDEXED BY idx_articles_canonical_url_date_published" if author or tag else "articles"
+    picked = f"SELECT rowid FROM {source}" + (" WHERE " + " AND ".join(where) if where else "") + order + " LIMIT :limit"
+    sql = f"SELECT {LIST_COLUMNS} FROM articles WHERE rowid IN ({picked})" + order
     params["limit"] = max(0, limit)
     return [decode_row(row) for row in db.query(sql, params)]
 
@@ -179,7 +192,7 @@ def store_related(db: sqlite_utils.Database, urls: Iterable[str], *, limit: int 
     """
     stored = 0
     computed_at = now_iso()
-    with db.atomic():
+    with write_transaction(db):
         for url in dict.fromkeys(urls):
             try:
                 article = find_article(db, url)
@@ -200,6 +213,14 @@ def compute_related(db: sqlite_utils.Database, article: dict[str, Any], *, limit
     """Score and rank the related posts of an archived article (a row of
     :func:`find_article`) now, from the full-text index and the sections."""
     terms = article_terms(article)
+    if terms:
+        (articles,) = db.execute("SELECT max(rowid) FROM articles").fetchone()  # about the article count
+        common = max(COMMON_TERM_MIN_ARTICLES, COMMON_TERM_SHARE * (articles or 0))
+        terms = [
+            term for term in terms
+            if db.execute("SELECT count(*) FROM articles_fts WHERE articles_fts MATCH ?", [f'"{term}"']).fetchone()[0]
+            <= common
+        ]
     text_scores: dict[int, float] = {}
     if terms:
         match = " OR ".join(f'"{term}"' for term in terms)

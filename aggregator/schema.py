@@ -175,3 +175,12 @@ def m002_revisions_runs_and_lists(db: Database) -> None:
         "SELECT site, substr(date_published, 1, 10) AS day, count(*) AS articles FROM articles "
         "WHERE date_published IS NOT NULL GROUP BY site, day",
     )
+
+
+@MIGRATIONS(name="m003_lookup_indexes")
+def m003_lookup_indexes(db: Database) -> None:
+    """Indexes for the read paths: an article by its fetched ``url`` (``find_article``, which
+    every ``related`` call runs), and ``(canonical_url, date_published)`` so that ``recent``
+    by author or tag orders the author's or tag's articles from the index alone."""
+    db["articles"].create_index(["url"], if_not_exists=True)
+    db["articles"].create_index(["canonical_url", "date_published"], if_not_exists=True)

@@ -13,8 +13,8 @@ next flush (sections too); if the last one still fails, its rows are saved to
 ``<ARCHIVE_PATH>.unwritten-<time>.jsonl`` beside the archive.
 Each crawl is a ``crawl_runs`` row: ``running`` from the start, then
 ``finished`` or ``failed`` with its finish reason and counts. When the crawl
-closes, the related posts of every new or changed article are computed into
-``related_articles``.
+closes, the related posts of every new or changed article, and of any
+article of the site that has none yet, are computed into ``related_articles``.
 Stats: ``aggregator/archive/articles_written``, ``aggregator/archive/new``,
 ``aggregator/archive/updated``, ``aggregator/archive/unchanged``,
 ``aggregator/archive/related_computed``, ``aggregator/archive/related_seconds``, ``aggregator/archive/write_errors``,
@@ -62,6 +62,7 @@ class ArchivePipeline:
         self.pending: list[dict] = []
         self.pending_sections: list[tuple] = []
         self.changed_urls: list[str] = []
+        self.sites_written: set[str] = set()
         self.menu_paths: dict[str, set[str]] = {}
         self.not_listings: set[tuple[str, str]] = set()
         self.db = None
@@ -91,7 +92,17 @@ class ArchivePipeline:
             retired = retire_sections(self.db, site, {p for p in paths if (site, p) not in self.not_listings})
             self.stats.set_value("aggregator/archive/sections_retired", retired)
         started = time.perf_counter()
-        stored = store_related(self.db, self.changed_urls)
+        # New and changed articles, and any of the site's without a list (a crawl killed before it computed them).
+        missing = [
+            row["canonical_url"]
+            for site in self.sites_written
+            for row in self.db.query(
+                "SELECT canonical_url FROM articles a WHERE site = ? AND NOT EXISTS "
+                "(SELECT 1 FROM related_articles r WHERE r.canonical_url = a.canonical_url)",
+                [site],
+            )
+        ]
+        stored = store_related(self.db, [*self.changed_urls, *missing])
         self.stats.set_value("aggregator/archive/related_computed", stored)
         self.stats.set_value("aggregator/archive/related_seconds", time.perf_counter() - started)
 
@@ -131,6 +142,7 @@ class ArchivePipeline:
             return item
         try:
             self.pending.append(article_row(ItemAdapter(item)))
+            self.sites_written.add(item.site)
         except ArchiveError as exc:
             self.stats.inc_value("aggregator/archive/dropped")
             raise DropItem(str(exc)) from exc

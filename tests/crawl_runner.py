@@ -5,7 +5,9 @@ given overrides, then writes the crawl's final stats as JSON; the parent reads
 them back with the child's exit status and peak resident memory. A child
 process keeps each crawl's Twisted reactor apart, as ``scrapy crawl`` would.
 
-Run as a script by :func:`run_crawl`; not a test module.
+Run as a script by :func:`run_crawl` (which waits for the crawl) and
+:func:`start_crawl` (which returns the running child, e.g. to kill it); not a
+test module.
 """
 
 from __future__ import annotations
@@ -37,6 +39,20 @@ class CrawlResult:
         return self.stats.get(key, default)
 
 
+def _command(
+    url: str, archive: Path, settings: Optional[dict[str, Any]], spider_args: Optional[dict[str, str]]
+) -> tuple[list[str], dict[str, str], Path]:
+    """The child's command line, environment and stats file for one crawl."""
+    stats_path = archive.with_suffix(".stats.json")
+    config = {
+        "settings": {"ARCHIVE_PATH": str(archive), "LOG_LEVEL": "INFO", **(settings or {})},
+        "spider_args": {"url": url, **(spider_args or {})},
+        "stats_path": str(stats_path),
+    }
+    env = {**os.environ, "SCRAPY_SETTINGS_MODULE": "aggregator.settings", "PYTHONPATH": str(ROOT)}
+    return [sys.executable, __file__, json.dumps(config)], env, stats_path
+
+
 def run_crawl(
     url: str,
     archive: Path,
@@ -49,16 +65,10 @@ def run_crawl(
     :param settings: Scrapy settings overriding the project's.
     :param timeout: seconds before the child is killed (the test then fails).
     """
-    stats_path = archive.with_suffix(".stats.json")
-    config = {
-        "settings": {"ARCHIVE_PATH": str(archive), "LOG_LEVEL": "INFO", **(settings or {})},
-        "spider_args": {"url": url, **(spider_args or {})},
-        "stats_path": str(stats_path),
-    }
-    env = {**os.environ, "SCRAPY_SETTINGS_MODULE": "aggregator.settings", "PYTHONPATH": str(ROOT)}
+    command, env, stats_path = _command(url, archive, settings, spider_args)
     started = time.monotonic()
     process = subprocess.run(
-        [sys.executable, __file__, json.dumps(config)],
+        command,
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -69,6 +79,29 @@ def run_crawl(
     peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     stats = json.loads(stats_path.read_text()) if stats_path.exists() else {}
     return CrawlResult(process.returncode, stats, peak_kib / 1024, seconds, process.stderr)
+
+
+def start_crawl(
+    url: str,
+    archive: Path,
+    settings: Optional[dict[str, Any]] = None,
+    spider_args: Optional[dict[str, str]] = None,
+    log_path: Optional[Path] = None,
+) -> subprocess.Popen:
+    """Start the same crawl as :func:`run_crawl` in a child process and return at once.
+
+    The caller waits for, or kills, the returned ``Popen`` (e.g. with SIGKILL to
+    test a crash). The child's output goes to ``log_path`` (default: discarded,
+    so a full pipe never blocks it); its stats, if it ends normally, to
+    ``archive.with_suffix(".stats.json")``.
+    """
+    command, env, _ = _command(url, archive, settings, spider_args)
+    log = open(log_path, "wb") if log_path else subprocess.DEVNULL
+    try:
+        return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    finally:
+        if log_path:
+            log.close()
 
 
 def _child(config: dict[str, Any]) -> int:
