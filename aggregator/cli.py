@@ -10,8 +10,8 @@ from __future__ import annotations
 import csv
 import json
 import os
-import re
 import sqlite3
+from datetime import datetime, timezone
 import subprocess
 import sys
 import time
@@ -21,9 +21,7 @@ from typing import Any
 import click
 
 from aggregator.archive import ArchiveError, open_archive
-from aggregator.queries import ArticleNotFound, recent, related
-
-ISO_PREFIX = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2})?Z?)?$")
+from aggregator.queries import LIST_COLUMNS, ArticleNotFound, recent, related
 
 DB_OPTION = click.option(
     "--db",
@@ -47,7 +45,7 @@ def _print_rows(rows: list[dict[str, Any]], as_json: bool, extra: tuple[str, ...
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
     if as_csv:
-        columns = list(rows[0]) if rows else ["canonical_url", "headline", "date_published"]
+        columns = list(rows[0]) if rows else [c.strip() for c in LIST_COLUMNS.split(",")] + list(extra)
         writer = csv.DictWriter(sys.stdout, fieldnames=columns)
         writer.writeheader()
         for row in rows:
@@ -64,17 +62,20 @@ def _print_rows(rows: list[dict[str, Any]], as_json: bool, extra: tuple[str, ...
         click.echo(f"{' ' * len(prefix)}{'':<16}  {row.get('canonical_url')}")
 
 
+DEMO_MARK = 0x44454D4F
+"""SQLite ``user_version`` that ``aggregator demo`` sets on the archive it made (``DEMO``)."""
+
+
 def _check_demo_archive(path: Path) -> None:
-    """Refuse to replace anything but an archive of an earlier demo crawl
-    (every article from the demo server on 127.0.0.1)."""
+    """Refuse to replace anything but an archive ``aggregator demo`` made (marked ``DEMO_MARK``)."""
     try:
         db = open_archive(path, create=False)
-        other = db.execute("SELECT count(*) FROM articles WHERE site NOT LIKE '127.0.0.1:%'").fetchone()[0]
+        mark = db.execute("PRAGMA user_version").fetchone()[0]
         db.conn.close()
     except (ArchiveError, sqlite3.Error):
-        other = None
-    if other != 0:
-        raise click.ClickException(f"{path} exists and is not a demo archive: choose another --db")
+        mark = None
+    if mark != DEMO_MARK:
+        raise click.ClickException(f"{path} exists and is not an archive made by aggregator demo: choose another --db")
 
 
 @click.group()
@@ -89,7 +90,7 @@ def cli() -> None:
 @click.option("--site", help="Only this site (host name).")
 @click.option("--author", help="Only articles by this author.")
 @click.option("--tag", help="Only articles with this tag.")
-@click.option("--since", metavar="DATE", help="Published on or after this ISO 8601 date or time (UTC).")
+@click.option("--since", metavar="DATE", help="Published on or after this ISO 8601 date or time (no offset: UTC).")
 @click.option("--until", metavar="DATE", help="Published before this ISO 8601 time; a bare date counts whole.")
 @click.option("--limit", default=10, show_default=True, type=click.IntRange(min=1))
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
@@ -104,13 +105,29 @@ def recent_command(
 
         aggregator recent --db news.sqlite --section "World News" --since 2025-01-01 --limit 5
     """
-    for name, value in (("--since", since), ("--until", until)):
-        if value and not ISO_PREFIX.match(value):
-            raise click.BadParameter(f"{value!r} is not an ISO 8601 date such as 2025-02-19", param_hint=name)
+    if as_json and as_csv:
+        raise click.UsageError("choose one of --json and --csv")
+    since, until = _utc_bound(since, "--since"), _utc_bound(until, "--until")
     rows = recent(
         _open(db_path), section=section, site=site, author=author, tag=tag, since=since, until=until, limit=limit
     )
     _print_rows(rows, as_json, as_csv=as_csv)
+
+
+def _utc_bound(value: str | None, name: str) -> str | None:
+    """A --since/--until value as the archive stores dates: a bare date as
+    given, a time converted to UTC (``2025-02-19T02:30:00Z``; no offset: UTC)."""
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not an ISO 8601 date or time such as 2025-02-19", param_hint=name) from None
+    if len(value.strip()) == 10:
+        return moment.date().isoformat()
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @cli.command("related")
@@ -131,6 +148,8 @@ def related_command(url: str, db_path: str, limit: int, fresh: bool, as_json: bo
 
         aggregator related https://news.example.com/2025/02/19/summit-ends/ --db news.sqlite
     """
+    if as_json and as_csv:
+        raise click.UsageError("choose one of --json and --csv")
     try:
         rows = related(_open(db_path), url, limit=limit, fresh=fresh)
     except ArticleNotFound as exc:
@@ -165,7 +184,7 @@ def serve_demo_command(port: int, articles: int) -> None:
 
 @cli.command("demo")
 @click.option("--db", "db_path", default="demo.sqlite", show_default=True, type=click.Path(dir_okay=False),
-              help="The demo archive; an earlier demo archive there is replaced, any other file is left alone.")
+              help="The demo archive; one made by an earlier `aggregator demo` is replaced, any other file is refused.")
 @click.option("--articles", default=72, show_default=True, type=click.IntRange(min=1))
 def demo_command(db_path: str, articles: int) -> None:
     """Serve the demo site, crawl it into the archive, print recent and related.
@@ -200,6 +219,7 @@ def demo_command(db_path: str, articles: int) -> None:
     if result.returncode != 0:
         raise click.ClickException(f"the crawl failed (exit status {result.returncode})")
     db = _open(str(path))
+    db.execute(f"PRAGMA user_version = {DEMO_MARK}")
     count = db["articles"].count
     click.echo(f"\nArchived {count} articles in {path}\n\nRecent:")
     rows = recent(db, limit=5)

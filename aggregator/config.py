@@ -7,11 +7,33 @@ fetched or written.
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any, Optional
 from urllib.parse import urlsplit
 
 from aggregator.archive import ArchiveError, open_archive
 from aggregator.dates import InvalidTimezone, get_timezone, unknown_languages
+
+
+SCRAPY_SETTINGS = {
+    "CONCURRENT_REQUESTS": "int",
+    "CONCURRENT_REQUESTS_PER_DOMAIN": "int",
+    "DOWNLOAD_MAXSIZE": "int",
+    "DOWNLOAD_WARNSIZE": "int",
+    "DOWNLOAD_TIMEOUT": "float",
+    "DOWNLOAD_DELAY": "float",
+    "AUTOTHROTTLE_START_DELAY": "float",
+    "AUTOTHROTTLE_MAX_DELAY": "float",
+    "AUTOTHROTTLE_TARGET_CONCURRENCY": "float",
+    "REDIRECT_MAX_TIMES": "int",
+    "RETRY_TIMES": "int",
+    "ROBOTSTXT_OBEY": "bool",
+    "AUTOTHROTTLE_ENABLED": "bool",
+    "RETRY_ENABLED": "bool",
+}
+"""Scrapy's own settings a crawl depends on, and their kinds (checked so a
+typo is a usage error, not a traceback mid-crawl)."""
 
 
 class ConfigError(ValueError):
@@ -43,8 +65,10 @@ def check_settings(settings: Any) -> None:
 
     ``SITE_TIMEZONE`` must be an IANA name, ``SITE_LANGUAGES`` languages or
     locales dateparser knows, ``SECTION_MAX_PAGES``, ``READING_WPM``,
-    ``READING_CPM`` and ``ARCHIVE_BATCH_SIZE`` positive integers, and
-    ``ARCHIVE_PATH`` an archive that can be opened (or created).
+    ``READING_CPM`` and ``ARCHIVE_BATCH_SIZE`` positive integers,
+    ``SECTION_ALIASES`` a JSON object of names to paths, Scrapy's settings of
+    ``SCRAPY_SETTINGS`` of their kind, and ``ARCHIVE_PATH`` an archive that
+    can be opened or created (:func:`check_archive_path`; nothing is written).
 
     :raises ConfigError: naming the setting and what is wrong with it.
     """
@@ -62,8 +86,39 @@ def check_settings(settings: Any) -> None:
             raise ConfigError(f"{name} must be a whole number, got {settings.get(name)!r}") from exc
         if value < 1:
             raise ConfigError(f"{name} must be 1 or more, got {value}")
-    path = settings.get("ARCHIVE_PATH") or "news.sqlite"
     try:
-        open_archive(path).conn.close()
-    except ArchiveError as exc:
-        raise ConfigError(f"ARCHIVE_PATH: {exc}") from exc
+        aliases = settings.getdict("SECTION_ALIASES")
+    except (ValueError, TypeError) as exc:
+        raise ConfigError(f'SECTION_ALIASES must be a JSON object such as {{"Intl": "World News"}}: {exc}') from exc
+    if not all(isinstance(k, str) and isinstance(v, str) for k, v in aliases.items()):
+        raise ConfigError('SECTION_ALIASES maps names to section paths, both text: {"Intl": "World News"}')
+    for name, kind in SCRAPY_SETTINGS.items():
+        try:
+            {"int": settings.getint, "float": settings.getfloat, "bool": settings.getbool}[kind](name)
+        except (ValueError, TypeError) as exc:
+            raise ConfigError(f"{name} must be {'a whole number' if kind == 'int' else 'a number' if kind == 'float' else 'True or False'}, got {settings.get(name)!r}") from exc
+    check_archive_path(settings.get("ARCHIVE_PATH"))
+
+
+def check_archive_path(value: Any) -> Path:
+    """The archive path, checked without creating anything: an existing file
+    must be an archive (or empty); a new one needs a writable folder.
+
+    :raises ConfigError: for an empty path, a folder, another application's
+        database, or a folder that cannot be written to.
+    """
+    if not value or not str(value).strip():
+        raise ConfigError("ARCHIVE_PATH is empty: name the archive file, e.g. -s ARCHIVE_PATH=news.sqlite")
+    path = Path(str(value)).expanduser().resolve()
+    if path.is_dir():
+        raise ConfigError(f"ARCHIVE_PATH: {path} is a folder; name a file in it, e.g. {path / 'news.sqlite'}")
+    if path.exists() and path.stat().st_size > 0:
+        try:
+            open_archive(path, create=False).conn.close()
+        except ArchiveError as exc:
+            raise ConfigError(f"ARCHIVE_PATH: {exc}") from exc
+        return path
+    folder = next((p for p in path.parents if p.exists()), None)
+    if folder is None or not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
+        raise ConfigError(f"ARCHIVE_PATH: cannot create {path}: {folder} is not a writable folder")
+    return path

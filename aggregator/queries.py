@@ -93,7 +93,7 @@ def recent(
         )
         params["section"] = section
     if site:
-        where.append("(site = :site COLLATE NOCASE OR site LIKE :site || ':%')")
+        where.append("(site = :site COLLATE NOCASE OR substr(site, 1, length(:site) + 1) = :site || ':' COLLATE NOCASE)")
         params["site"] = site
     if author:
         where.append(

@@ -6,11 +6,13 @@ canonical URL in batches of ``ARCHIVE_BATCH_SIZE``, one transaction per
 batch, and the last batch when the crawl closes. ``Section`` items whose
 page proved to be a listing are written at once; when the crawl closes, the
 site's sections that its menu no longer shows (or whose page is no longer a
-listing) are marked ``in_menu = 0`` (kept). A second crawl of the same site adds no duplicate rows.
+listing) are marked ``in_menu = 0`` (kept). A second crawl of the same
+site adds no duplicate rows.
 A batch the database refuses (an ``sqlite3.Error``, e.g. locked by another
 writer past the busy timeout, or a full disk) is kept and retried at the
-next flush (sections too); if the last one still fails, its rows are saved to
-``<ARCHIVE_PATH>.unwritten-<time>.jsonl`` beside the archive.
+next flush at least ``RETRY_SECONDS`` later (sections too); if the last one still fails,
+its rows are saved to ``<ARCHIVE_PATH>.unwritten-<time>.jsonl`` beside the
+archive (else in the temporary folder) and the run is recorded as failed.
 Each crawl is a ``crawl_runs`` row: ``running`` from the start, then
 ``finished`` or ``failed`` with its finish reason and counts. When the crawl
 closes, the related posts of every new or changed article, and of any
@@ -28,6 +30,7 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
+import tempfile
 import time
 from pathlib import Path
 
@@ -46,9 +49,13 @@ from aggregator.archive import (
     write_sections,
 )
 from aggregator.queries import store_related
+from aggregator.config import check_archive_path
 from aggregator.items import Article, Section
 
 logger = logging.getLogger(__name__)
+
+RETRY_SECONDS = 30
+"""Seconds to wait after a refused archive write before trying again (the final flush always tries)."""
 
 
 class ArchivePipeline:
@@ -67,6 +74,7 @@ class ArchivePipeline:
         self.not_listings: set[tuple[str, str]] = set()
         self.db = None
         self.run_id = None
+        self.retry_after = 0.0
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -78,6 +86,7 @@ class ArchivePipeline:
         return pipeline
 
     def open_spider(self):
+        check_archive_path(self.path)  # raises ConfigError: a folder, another app's database…
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.db = open_archive(self.path)
         spider = getattr(self.crawler, "spider", None)
@@ -107,23 +116,34 @@ class ArchivePipeline:
         self.stats.set_value("aggregator/archive/related_seconds", time.perf_counter() - started)
 
     def spider_closed(self, spider, reason):
-        """Record the crawl run (its finish reason is known only now) and close the archive."""
+        """Record the crawl run (its finish reason is known only now) and close the archive.
+
+        ``errors`` counts failed requests, archive write errors and spider
+        exceptions; a crawl that lost articles is recorded as failed.
+        """
         if self.db is None:
             return
         get = self.stats.get_value
-        finish_run(
-            self.db,
-            self.run_id,
-            finish_reason=reason,
-            counts={
-                "pages": get("response_received_count", 0),
-                "new": get("aggregator/archive/new", 0),
-                "updated": get("aggregator/archive/updated", 0),
-                "unchanged": get("aggregator/archive/unchanged", 0),
-                "dropped": get("item_dropped_count", 0) + get("aggregator/archive/unwritten", 0),
-                "errors": get("log_count/ERROR", 0),
-            },
-        )
+        stats = self.stats.get_stats()
+        failed_requests = sum(v for k, v in stats.items() if k.startswith("aggregator/requests/failed/"))
+        if get("aggregator/archive/unwritten") and reason == "finished":
+            reason = "archive_write_failed"
+        try:
+            finish_run(
+                self.db,
+                self.run_id,
+                finish_reason=reason,
+                counts={
+                    "pages": get("response_received_count", 0),
+                    "new": get("aggregator/archive/new", 0),
+                    "updated": get("aggregator/archive/updated", 0),
+                    "unchanged": get("aggregator/archive/unchanged", 0),
+                    "dropped": get("item_dropped_count", 0) + get("aggregator/archive/unwritten", 0),
+                    "errors": failed_requests + get("aggregator/archive/write_errors", 0) + get("spider_exceptions/count", 0),
+                },
+            )
+        except sqlite3.Error as exc:
+            logger.error("Could not record the end of crawl run %s: %s", self.run_id, exc)
         self.db.conn.close()
         self.db = None
 
@@ -150,9 +170,19 @@ class ArchivePipeline:
             self._flush()
         return item
 
-    def _flush_sections(self):
+    def _waiting(self, final):
+        """After a refused write, wait ``RETRY_SECONDS`` before the next try
+        (each try may block for the busy timeout), except at the end."""
+        return not final and time.monotonic() < self.retry_after
+
+    def _refused(self, exc, what, count):
+        self.stats.inc_value("aggregator/archive/write_errors")
+        self.retry_after = time.monotonic() + RETRY_SECONDS
+        logger.error("Archive write failed (%s); %d %s kept for a retry", exc, count, what)
+
+    def _flush_sections(self, final=False):
         """Write the pending sections; a refused write keeps them for the next try."""
-        if not self.pending_sections or self.db is None:
+        if not self.pending_sections or self.db is None or self._waiting(final):
             return
         started = time.perf_counter()
         try:
@@ -160,8 +190,7 @@ class ArchivePipeline:
             for site, path, url in self.pending_sections:
                 count += write_sections(self.db, site, [(path, url)])
         except sqlite3.Error as exc:
-            self.stats.inc_value("aggregator/archive/write_errors")
-            logger.error("Archive write failed (%s); %d sections kept for a retry", exc, len(self.pending_sections))
+            self._refused(exc, "sections", len(self.pending_sections))
             return
         finally:
             self._timed(started)
@@ -169,16 +198,15 @@ class ArchivePipeline:
         self.stats.inc_value("aggregator/archive/sections_written", count)
 
     def _flush(self, final=False):
-        self._flush_sections()
-        if not self.pending or self.db is None:
+        self._flush_sections(final)
+        if not self.pending or self.db is None or self._waiting(final):
             return
         started = time.perf_counter()
         try:
             result = write_articles(self.db, self.pending)
         except sqlite3.Error as exc:
             # The transaction rolled back: keep the batch for the next flush.
-            self.stats.inc_value("aggregator/archive/write_errors")
-            logger.error("Archive write failed (%s); %d articles kept for a retry", exc, len(self.pending))
+            self._refused(exc, "articles", len(self.pending))
             if final:
                 self._save_unwritten(exc)
             return
@@ -192,13 +220,25 @@ class ArchivePipeline:
 
     def _save_unwritten(self, exc):
         """Last resort when the archive refuses the final batch: the rows go to
-        a JSON Lines file beside it, so no article is lost."""
-        path = self.path.with_name(f"{self.path.name}.unwritten-{int(time.time())}.jsonl")
-        with path.open("w", encoding="utf-8") as handle:
-            for row in self.pending:
-                handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+        a JSON Lines file beside it (or, when that fails too, e.g. on a full
+        disk, in the system's temporary folder), so no article is lost
+        silently; the crawl then exits with status 1."""
         self.stats.set_value("aggregator/archive/unwritten", len(self.pending))
-        logger.error("%d articles could not be archived (%s); saved to %s", len(self.pending), exc, path)
+        name = f"{self.path.name}.unwritten-{int(time.time())}.jsonl"
+        for folder in (self.path.parent, Path(tempfile.gettempdir())):
+            path = folder / name
+            try:
+                with path.open("w", encoding="utf-8") as handle:
+                    for row in self.pending:
+                        handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+            except OSError as error:
+                logger.error("Cannot save unwritten articles to %s: %s", path, error)
+                path.unlink(missing_ok=True)
+                continue
+            logger.error("%d articles could not be archived (%s); saved to %s", len(self.pending), exc, path)
+            break
+        else:
+            logger.critical("%d articles could not be archived nor saved (%s): they are lost", len(self.pending), exc)
         self.pending = []
 
     def _timed(self, started):

@@ -9,8 +9,9 @@ From the home page it reads the two-level section menu
 per menu entry; it then walks every section's listing pages through their
 pagination (``rel="next"``, ``/page/N/``, ``?paged=N``; at most
 ``SECTION_MAX_PAGES`` pages a section) and fetches every article linked from
-them. Articles linked only from the home page are fetched last, so that an
-article is first met on its section's listing. Each article page goes through
+them. Articles linked only from the home page or from sidebars and widgets
+("Recent News", "Trending") are fetched last, so that an article is first
+met on its own section's listing, which gives its ``listingSection``. Each article page goes through
 :func:`aggregator.extraction.extract_article`; pages that are not articles
 yield nothing and are counted.
 
@@ -58,6 +59,16 @@ from aggregator.urls import NOT_ARTICLE, PAGINATION, canonical_url, page_number,
 logger = logging.getLogger(__name__)
 
 
+_NAVIGATION = "ancestor::nav or ancestor::footer or ancestor::*[@role='navigation' or @role='contentinfo']"
+_SIDEBAR = (
+    "ancestor::aside or ancestor::*[@role='complementary']"
+    " or ancestor::*[contains(concat(' ', normalize-space(@class), ' '), ' widget ')"
+    " or contains(@class, 'widget_') or contains(@class, 'sidebar') or contains(@class, 'related')"
+    " or contains(@class, 'trending') or contains(@class, 'popular') or contains(@class, 'ticker')"
+    " or contains(@class, 'recent-posts') or contains(@class, 'most-read')]"
+)
+
+
 def failure_name(failure: Any) -> str:
     """The stat name of a failed request: ``http_<status>``, ``timeout``,
     ``too_large`` (``DOWNLOAD_MAXSIZE``, also after decompression),
@@ -96,14 +107,13 @@ class NewsSpider(scrapy.Spider):
         # The bare domain: a www. ↔ bare redirect of the home page stays on the site.
         self.allowed_domains = [parts.hostname.removeprefix("www.")]
         self.section_urls: set[str] = set()
-        self.home_links: list[str] = []
-        # Article links: anywhere but navigation and footers (legal pages, menus).
-        self.link_extractor = LinkExtractor(
-            deny=[NOT_ARTICLE],
-            restrict_xpaths=[
-                "//a[not(ancestor::nav or ancestor::footer or ancestor::*[@role='navigation' or @role='contentinfo'])]"
-            ],
+        # Article links: anywhere but navigation and footers (legal pages, menus);
+        # those in sidebars, widgets and related/trending lists are not a listing's own.
+        self.link_extractor = LinkExtractor(deny=[NOT_ARTICLE], restrict_xpaths=[f"//a[not({_NAVIGATION})]"])
+        self.main_link_extractor = LinkExtractor(
+            deny=[NOT_ARTICLE], restrict_xpaths=[f"//a[not({_NAVIGATION} or {_SIDEBAR})]"]
         )
+        self.home_links: set[str] = set()
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
@@ -137,12 +147,15 @@ class NewsSpider(scrapy.Spider):
                 cb_kwargs={"section_path": list(section.path), "page": 1},
                 priority=10,
             )
-        self.home_links = list(self._article_links(response))
+        self.home_links.update(self._article_links(response))
 
     def parse_listing(self, response: Response, section_path: list[str], page: int) -> Iterable[Any]:
         if not self._is_html(response):
             return
-        links = list(self._article_links(response))
+        links = list(self._article_links(response, self.main_link_extractor))
+        # Sidebar links ("Recent News") are fetched last, like the home page's: an
+        # article is then first met on its own section's listing.
+        self.home_links.update(set(self._article_links(response)) - set(links))
         if page == 1:
             # Is the menu entry a section? A listing, yes; an article or a
             # page such as "About us" or "Contact", no.
@@ -220,11 +233,12 @@ class NewsSpider(scrapy.Spider):
         deferred_from_coro(self.crawler.engine.close_spider_async(reason="site_unreachable"))
 
     def on_idle(self) -> None:
-        """Fetch the articles linked only from the home page, once every
-        section has been walked."""
+        """Fetch the articles linked only from the home page or from sidebars,
+        once every section has been walked (the duplicate filter drops those
+        already fetched)."""
         if not self.home_links:
             return
-        links, self.home_links = self.home_links, []
+        links, self.home_links = sorted(self.home_links), set()
         for url in links:
             self.crawler.engine.crawl(
                 scrapy.Request(url, callback=self.parse_article, errback=self.on_error)
@@ -245,9 +259,9 @@ class NewsSpider(scrapy.Spider):
         logger.warning("Not an HTML page (%s): %s", content_type or "no Content-Type", response.url)
         return False
 
-    def _article_links(self, response: TextResponse) -> Iterable[str]:
+    def _article_links(self, response: TextResponse, extractor: Optional[LinkExtractor] = None) -> Iterable[str]:
         seen = {canonical_url(response.url), canonical_url(self.start_url)}
-        for link in self.link_extractor.extract_links(response):
+        for link in (extractor or self.link_extractor).extract_links(response):
             url = canonical_url(link.url)
             parts = urlsplit(url)
             if url in seen or url in self.section_urls or not parts.path.strip("/"):

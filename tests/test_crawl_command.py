@@ -13,7 +13,7 @@ from crawl_runner import ROOT
 
 
 def scrapy_crawl(*args, cwd=ROOT):
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "SCRAPY_SETTINGS_MODULE": "aggregator.settings"}
     return subprocess.run(
         [sys.executable, "-m", "scrapy", "crawl", "news", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=120
     )
@@ -43,9 +43,45 @@ def test_usage_errors_are_one_line(args, message, tmp_path):
     assert "Traceback" not in result.stderr
 
 
-def test_archive_path_that_is_a_directory(tmp_path):
-    result = scrapy_crawl("-a", "url=http://127.0.0.1/", "-s", f"ARCHIVE_PATH={tmp_path}")
-    assert result.returncode == 2 and "ARCHIVE_PATH: cannot open archive" in result.stderr
+@pytest.mark.parametrize(
+    "archive, message",
+    [
+        ("{tmp}", "is a folder"),
+        ("", "ARCHIVE_PATH is empty"),
+        ("{tmp}/notes.txt", "ARCHIVE_PATH: cannot open archive"),
+        ("{tmp}/other.sqlite", "is not an aggregator archive"),
+    ],
+)
+def test_bad_archive_paths_are_usage_errors_and_create_nothing(tmp_path, archive, message):
+    import sqlite3
+
+    (tmp_path / "notes.txt").write_text("not a database " * 100)
+    with sqlite3.connect(tmp_path / "other.sqlite") as conn:
+        conn.execute("CREATE TABLE articles (id INTEGER PRIMARY KEY)")
+    before = sorted(p.name for p in tmp_path.iterdir())
+    result = scrapy_crawl("-a", "url=http://127.0.0.1/", "-s", f"ARCHIVE_PATH={archive.format(tmp=tmp_path)}", cwd=tmp_path)
+    assert result.returncode == 2 and message in result.stderr, result.stderr[-500:]
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["-s", "SECTION_ALIASES={bad"], "SECTION_ALIASES must be a JSON object"),
+        (["-s", "DOWNLOAD_TIMEOUT=abc"], "DOWNLOAD_TIMEOUT must be a number"),
+        (["-s", "ROBOTSTXT_OBEY=maybe"], "ROBOTSTXT_OBEY must be True or False"),
+    ],
+)
+def test_bad_scrapy_settings_are_usage_errors(tmp_path, args, message):
+    result = scrapy_crawl("-a", "url=http://127.0.0.1/", "-s", f"ARCHIVE_PATH={tmp_path / 'a.sqlite'}", *args)
+    assert result.returncode == 2 and message in result.stderr
+    assert not (tmp_path / "a.sqlite").exists()
+
+
+def test_unknown_spider(tmp_path):
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    result = subprocess.run([sys.executable, "-m", "scrapy", "crawl", "nosuch"], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert result.returncode == 2 and "no spider 'nosuch'; the spiders are: news" in result.stderr
 
 
 def test_unreachable_site_exits_non_zero(tmp_path):

@@ -166,3 +166,32 @@ def test_a_bad_first_candidate_falls_back_to_the_next():
     ]))
     assert (item.datePublished, item.datePublishedRaw, item.datePublishedRawSource) == ("2025-02-19", "2025-02-19", "url")
     assert stats.get_value("aggregator/dates/rejected") == 2
+
+
+def test_unwritten_articles_go_to_the_temporary_folder_when_beside_fails(tmp_path, monkeypatch):
+    pipeline, stats = build(ArchivePipeline, ARCHIVE_PATH=str(tmp_path / "news.sqlite"), ARCHIVE_BATCH_SIZE=5)
+    pipeline.open_spider()
+    pipeline.db.execute("CREATE TRIGGER refuse BEFORE INSERT ON articles BEGIN SELECT RAISE(ABORT, 'disk is full'); END")
+    pipeline.process_item(article(headline="Kept"))
+    pipeline.path = tmp_path / "gone" / "news.sqlite"  # its folder cannot be written to
+    (tmp_path / "tmp").mkdir()
+    monkeypatch.setattr("tempfile.gettempdir", lambda: str(tmp_path / "tmp"))
+    pipeline.close_spider()
+    (saved,) = (tmp_path / "tmp").glob("news.sqlite.unwritten-*.jsonl")
+    assert json.loads(saved.read_text())["headline"] == "Kept"
+    assert stats.get_value("aggregator/archive/unwritten") == 1
+    pipeline.spider_closed(None, "finished")
+    run = next(open_archive(tmp_path / "news.sqlite", create=False).query("SELECT * FROM crawl_runs"))
+    assert (run["status"], run["finish_reason"], run["dropped"], run["errors"]) == ("failed", "archive_write_failed", 1, 1)
+
+
+def test_a_refused_write_waits_before_the_next_try(tmp_path):
+    pipeline, stats = build(ArchivePipeline, ARCHIVE_PATH=str(tmp_path / "news.sqlite"), ARCHIVE_BATCH_SIZE=1)
+    pipeline.open_spider()
+    pipeline.db.execute("CREATE TRIGGER refuse BEFORE INSERT ON articles BEGIN SELECT RAISE(ABORT, 'locked'); END")
+    for n in range(3):
+        pipeline.process_item(article(canonicalUrl=f"{URL}{n}/", headline=f"Story {n}"))
+    assert stats.get_value("aggregator/archive/write_errors") == 1  # not one blocked try per item
+    pipeline.db.execute("DROP TRIGGER refuse")
+    pipeline.close_spider()  # the final flush always tries
+    assert stats.get_value("aggregator/archive/articles_written") == 3

@@ -146,10 +146,14 @@ def test_every_command_has_an_example():
 def test_demo_never_replaces_a_file_that_is_not_a_demo_archive(tmp_path, db_file):
     precious = tmp_path / "thesis.txt"
     precious.write_text("years of work")
-    for target in (precious, db_file):
+    local = tmp_path / "local.sqlite"  # a real crawl of a site on 127.0.0.1
+    db = open_archive(local)
+    write_articles(db, [article_row({"url": "http://127.0.0.1:8000/a/", "site": "127.0.0.1:8000", "headline": "mine"})])
+    db.conn.close()
+    for target in (precious, db_file, local):
         before = target.read_bytes()
         result = CliRunner().invoke(cli, ["demo", "--db", str(target)])
-        assert result.exit_code == 1 and "is not a demo archive" in result.output
+        assert result.exit_code == 1 and "is not an archive made by aggregator demo" in result.output
         assert target.read_bytes() == before
 
 
@@ -208,5 +212,31 @@ def test_cli_recent_csv_and_bad_dates(db_file):
     rows = list(csv_module.DictReader(io.StringIO(result.output)))
     assert [r["headline"] for r in rows] == ["Election campaign opens in the capital"]
     assert json.loads(rows[0]["section"]) == ["Politics", "Elections"]
-    bad = CliRunner().invoke(cli, ["recent", "--db", str(db_file), "--since", "last week"])
-    assert bad.exit_code == 2 and "not an ISO 8601 date" in bad.output
+    for value in ("last week", "2026-13-01"):
+        bad = CliRunner().invoke(cli, ["recent", "--db", str(db_file), "--since", value])
+        assert bad.exit_code == 2 and "not an ISO 8601 date" in bad.output
+    both = CliRunner().invoke(cli, ["recent", "--db", str(db_file), "--csv", "--json"])
+    assert both.exit_code == 2 and "choose one of --json and --csv" in both.output
+    empty = CliRunner().invoke(cli, ["recent", "--db", str(db_file), "--csv", "--section", "Nowhere"])
+    assert empty.output.splitlines()[0].startswith("canonical_url,url,headline,date_published")
+
+
+@pytest.mark.parametrize(
+    "since, until, expected",
+    [
+        ("2025-02-19 02:40", None, ["/a3/", "/a6/"]),  # no offset: UTC
+        ("2025-02-19T10:40:00+08:00", None, ["/a3/", "/a6/"]),  # converted to 02:40Z
+        (None, "2025-02-19T03:00:00Z", ["/a1/", "/a2/", "/a4/"]),
+    ],
+)
+def test_cli_since_until_are_compared_in_utc(db_file, since, until, expected):
+    args = ["recent", "--db", str(db_file), "--json"]
+    args += ["--since", since] if since else []
+    args += ["--until", until] if until else []
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    assert [r["url"].removeprefix(BASE) for r in json.loads(result.output)] == expected
+
+
+def test_site_filter_has_no_wildcards(db):
+    assert recent(db, site="%") == [] and recent(db, site="news.example.com%") == []

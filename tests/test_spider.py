@@ -44,7 +44,7 @@ def test_home_yields_taxonomy_and_section_requests(spider):
     assert {r.url for r in requests} == {s.url for s in sections}
     assert all(r.callback == spider.parse_listing for r in requests)
     # Articles linked only from the home page wait until the sections are walked.
-    assert spider.home_links == [SITE + "/2025/02/19/home-only-story/"]
+    assert spider.home_links == {SITE + "/2025/02/19/home-only-story/"}
 
 
 LISTING = """<html><head><link rel="next" href="/category/world/page/2/"></head><body><h1>World</h1>
@@ -72,6 +72,14 @@ def test_listing_confirms_its_section_and_follows_articles_and_next_page(spider)
     assert [r.url for r in output["article_requests"]] == [SITE + f"/2025/02/{d}/" for d in ("19/a", "18/b", "17/c", "16/d")]
     assert output["article_requests"][0].cb_kwargs == {"listing_section": ["World"]}
     assert [(r.url, r.cb_kwargs["page"]) for r in output["listing_requests"]] == [(SITE + "/category/world/page/2/", 2)]
+
+
+def test_sidebar_links_on_a_listing_are_not_its_articles(spider):
+    sidebar = LISTING.replace("</body>", '<aside class="sidebar"><h3>Recent News</h3><h4><a href="/2025/01/01/elsewhere/">E</a></h4></aside>'
+                              '<div class="widget widget_recent_entries"><a href="/2025/01/02/other/">O</a></div></body>')
+    output = by_type(list(spider.parse_listing(html(SITE + "/category/world/", sidebar), section_path=["World"], page=1)))
+    assert SITE + "/2025/01/01/elsewhere/" not in [r.url for r in output["article_requests"]]
+    assert spider.home_links == {SITE + "/2025/01/01/elsewhere/", SITE + "/2025/01/02/other/"}
 
 
 def test_later_listing_pages_do_not_yield_sections(spider):

@@ -26,10 +26,13 @@ class Command(ScrapyCrawlCommand):
     def run(self, args, opts):
         if len(args) != 1:
             raise UsageError("give one spider name, e.g. scrapy crawl news -a url=https://news.example.com/")
+        spiders = self.crawler_process.spider_loader.list()
+        if args[0] not in spiders:
+            raise UsageError(f"no spider {args[0]!r}; the spiders are: {', '.join(sorted(spiders))}", print_help=False)
         try:
-            check_settings(self.settings)
             if args[0] == "news":
                 check_site_url(opts.spargs.get("url"))
+            check_settings(self.settings)
         except ConfigError as exc:
             raise UsageError(str(exc), print_help=False) from exc
         crawler = self._create_crawler(args[0])
