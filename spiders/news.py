@@ -157,11 +157,12 @@ class NewsSpider(scrapy.Spider):
         # article is then first met on its own section's listing.
         self.home_links.update(set(self._article_links(response)) - set(links))
         if page == 1:
-            # Is the menu entry a section? A listing, yes; an article or a
-            # page such as "About us" or "Contact", no.
+            # Is the menu entry a section? A listing, or any page that is not an
+            # article and links to articles outside its sidebars (a small section
+            # of two cards), yes; an article or a page such as "About us", no.
             result = extract_article(response.url, response.body, response.headers)
             is_listing = result.reason == "listing" or (
-                not result.is_article and result.reason != "page" and len(links) >= 5
+                not result.is_article and result.reason != "page" and bool(links)
             )
             yield Section(site=self.site, path=section_path, url=canonical_url(response.url), isListing=is_listing)
             if result.is_article:

@@ -87,6 +87,13 @@ def test_later_listing_pages_do_not_yield_sections(spider):
     assert output["sections"] == [] and len(output["article_requests"]) == 4
 
 
+def test_small_section_with_two_cards_is_a_listing(spider):
+    small = '<html><body><h1>Tennis</h1><h2><a href="/2025/02/19/a/">A</a></h2><h2><a href="/2025/02/18/b/">B</a></h2></body></html>'
+    output = by_type(list(spider.parse_listing(html(SITE + "/category/tennis/", small), section_path=["Tennis"], page=1)))
+    assert [s.isListing for s in output["sections"]] == [True]
+    assert len(output["article_requests"]) == 2
+
+
 def test_menu_entry_that_is_a_page_is_not_a_section(spider):
     about = '<html><body class="page page-id-2"><h1>About us</h1><p>We are a newsroom.</p></body></html>'
     output = list(spider.parse_listing(html(SITE + "/about-us/", about), section_path=["About us"], page=1))
