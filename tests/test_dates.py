@@ -61,6 +61,8 @@ def test_shared_string_case(case):
         ("1739932200", {}, "2025-02-19T02:30:00Z", "2025-02-19T02:30:00+00:00", "second"),
         ("February 19, 2025 10:30 am", {"timezone": "Asia/Singapore", "languages": ["en"]}, "2025-02-19T02:30:00Z", "2025-02-19T10:30:00+08:00", "minute"),
         ("2 hours ago", {"fetched_at": datetime.fromisoformat("2025-03-10T12:00:00+00:00")}, "2025-03-10T10:00:00Z", "2025-03-10T10:00:00+00:00", "minute"),
+        ("Fri Apr 28 19:20:36 CEST 2023", {"languages": ["de"]}, "2023-04-28T17:20:36Z", "2023-04-28T19:20:36+02:00", "second"),
+        ("20200924T15:04:34Z", {}, "2020-09-24T15:04:34Z", "2020-09-24T15:04:34+00:00", "second"),
         # Summer time in Berlin is UTC+2.
         ("14. Juli 2024, 18:05", {"timezone": "Europe/Berlin", "languages": ["de"]}, "2024-07-14T16:05:00Z", "2024-07-14T18:05:00+02:00", "minute"),
     ],
@@ -101,3 +103,12 @@ def test_shared_page_case(case):
     value = normalize_date(result.fields.get("datePublishedRaw"), **_context(case))
     _check(value, case["expected"], "published")
     assert value.utc[:10] != case["expected"].get("must_not_be")
+
+
+def test_iso_values_never_call_dateparser(monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError("dateparser called for an ISO 8601 value")
+
+    monkeypatch.setattr("dateparser.date.DateDataParser", refuse)
+    for raw in ("2025-02-19T10:30:00+08:00", "2025-02-19", "2025-02-19 10:30", "1739932200"):
+        assert normalize_date(raw, timezone="Asia/Singapore") is not None
