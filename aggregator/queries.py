@@ -95,18 +95,17 @@ def recent(
     if site:
         where.append("(site = :site COLLATE NOCASE OR substr(site, 1, length(:site) + 1) = :site || ':' COLLATE NOCASE)")
         params["site"] = site
-    if author:
-        where.append(
-            "canonical_url IN (SELECT x.canonical_url FROM authors CROSS JOIN article_authors x"
-            " ON x.author_id = authors.id WHERE authors.name = :author COLLATE NOCASE)"
-        )
-        params["author"] = author
-    if tag:
-        where.append(
-            "canonical_url IN (SELECT x.canonical_url FROM tags CROSS JOIN article_tags x"
-            " ON x.tag_id = tags.id WHERE tags.name = :tag COLLATE NOCASE)"
-        )
-        params["tag"] = tag
+    for param, value, table, link, key in (
+        ("author", author, "authors", "article_authors", "author_id"),
+        ("tag", tag, "tags", "article_tags", "tag_id"),
+    ):
+        if value:
+            # The name first (CROSS JOIN fixes the order), then its articles.
+            where.append(
+                f"canonical_url IN (SELECT x.canonical_url FROM {table} CROSS JOIN {link} x"
+                f" ON x.{key} = {table}.id WHERE {table}.name = :{param} COLLATE NOCASE)"
+            )
+            params[param] = value
     if since:
         where.append("date_published >= :since")
         params["since"] = since
