@@ -14,7 +14,7 @@ COMMANDS_MODULE = "aggregator.commands"
 
 # --- Politeness -------------------------------------------------------------
 # A descriptive User-Agent: site operators can see who crawls them.
-USER_AGENT = "aggregator-news-crawler/0.1 (+https://pypi.org/project/news-aggregator-crawler/)"
+USER_AGENT = "aggregator-news-crawler/0.1 (news archive crawler; set USER_AGENT to name yourself and a contact)"
 ROBOTSTXT_OBEY = True
 AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_MAX_DELAY = 10.0

@@ -4,7 +4,7 @@ Usage (from the repository root)::
 
     python bench/real_pages.py                          # all 718 dev pages
     python bench/real_pages.py --limit-per-source 20    # the first 20 ids of each source
-    python bench/real_pages.py --corpus ../shared/corpus --keep-archive /tmp/real.sqlite
+    python bench/real_pages.py --corpus ../shared/corpus --keep-archive real.sqlite
     python bench/real_pages.py --via-proxy              # as http://corpus-news.test/ (no port)
 
 The corpus folder is ``--corpus``, else ``$AGGREGATOR_CORPUS``, else
