@@ -221,8 +221,6 @@ def test_views(fresh_db):
 
 def test_old_archive_is_upgraded_in_place(tmp_path):
     """An archive written by the first schema opens, is migrated, and keeps its data."""
-    import sqlite3
-
     from aggregator.archive import APPLICATION_ID
     from aggregator.schema import MIGRATIONS
     import sqlite_utils

@@ -11,7 +11,7 @@ from aggregator.items import Article, Section
 from spiders.news import NewsSpider
 
 SITE = "http://127.0.0.1:8123"
-HOME = f"""<html><body><nav><ul class="menu">
+HOME = """<html><body><nav><ul class="menu">
 <li><a href="/category/world/">World</a><ul class="sub-menu"><li><a href="/category/world/asia/">Asia</a></li></ul></li>
 <li><a href="/category/politics/">Politics</a></li><li><a href="/category/sports/">Sports</a></li></ul></nav>
 <main><h2><a href="/2025/02/19/home-only-story/?utm_source=home">A story linked from the home page</a></h2>
