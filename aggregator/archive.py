@@ -39,7 +39,9 @@ APPLICATION_ID = 0x4E455753
 """SQLite ``application_id`` of an archive (``NEWS`` in ASCII)."""
 LIST_COLUMNS = ("authors", "tags", "section", "sections", "breadcrumbs", "article_section", "listing_section")
 
-ARTICLE_COLUMNS = {**SCHEMA_ARTICLE_COLUMNS, "content_hash": str, "status": str}
+ARTICLE_COLUMNS = {
+    **SCHEMA_ARTICLE_COLUMNS, "content_hash": str, "status": str, "http_etag": str, "http_last_modified": str,
+}
 """Columns of ``articles`` (the latest migration's)."""
 
 

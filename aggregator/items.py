@@ -136,6 +136,14 @@ class Article:
     wordCount: Optional[int] = None
     """Words in ``articleBody`` (CJK characters count one each)."""
 
+    httpEtag: Optional[str] = None
+    """The response's ``ETag`` header (not schema.org): sent back as
+    ``If-None-Match`` when the article is revisited."""
+
+    httpLastModified: Optional[str] = None
+    """The response's ``Last-Modified`` header, as sent (not schema.org):
+    sent back as ``If-Modified-Since`` when the article is revisited."""
+
 
 @dataclass
 class Section:

@@ -184,3 +184,25 @@ def m003_lookup_indexes(db: Database) -> None:
     by author or tag orders the author's or tag's articles from the index alone."""
     db["articles"].create_index(["url"], if_not_exists=True)
     db["articles"].create_index(["canonical_url", "date_published"], if_not_exists=True)
+
+
+@MIGRATIONS(name="m004_incremental_runs")
+def m004_incremental_runs(db: Database) -> None:
+    """Scheduled runs: the HTTP validators of each article's last fetch
+    (``http_etag``, ``http_last_modified``, sent back as conditional
+    requests), what each crawl run covered (``site_name`` from the sites
+    file, ``sources``, ``requests``, ``articles``, ``coverage`` as JSON
+    shares, ``degraded_fields`` as a JSON list), and one ``crawl_locks`` row
+    per site being crawled, so that two runs of a site never overlap."""
+    articles = db["articles"]
+    articles.add_column("http_etag", str)
+    articles.add_column("http_last_modified", str)
+    runs = db["crawl_runs"]
+    for name, kind in (
+        ("site_name", str), ("sources", str), ("requests", int), ("articles", int),
+        ("coverage", str), ("degraded_fields", str),
+    ):
+        runs.add_column(name, kind)
+    db["crawl_locks"].create(
+        {"site": str, "run_id": int, "pid": int, "host": str, "acquired_at": str}, pk="site"
+    )
