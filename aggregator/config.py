@@ -122,3 +122,24 @@ def check_archive_path(value: Any) -> Path:
     if folder is None or not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
         raise ConfigError(f"ARCHIVE_PATH: cannot create {path}: {folder} is not a writable folder")
     return path
+
+
+SOURCES = ("menu", "sitemap", "feed")
+"""Where the ``news`` spider finds articles (spider argument ``sources``):
+the menus, section listings and their pagination; the sitemaps; the RSS/Atom feeds."""
+
+
+def check_sources(value: Any) -> list[str]:
+    """The spider argument ``sources`` as a list: a comma-separated string
+    (``"menu,sitemap"``) or a list; None or empty means all of ``SOURCES``.
+
+    :raises ConfigError: for a name that is not one of ``SOURCES``.
+    """
+    if value is None or value == "" or value == []:
+        return list(SOURCES)
+    names = [part.strip().lower() for part in (value.split(",") if isinstance(value, str) else value)]
+    names = [name for name in dict.fromkeys(names) if name]
+    unknown = [name for name in names if name not in SOURCES]
+    if unknown or not names:
+        raise ConfigError(f"-a sources={value}: unknown source {', '.join(unknown) or '(none)'}; choose from {', '.join(SOURCES)}")
+    return names

@@ -1,23 +1,51 @@
-"""The ``news`` spider: a news site's home page, menus, sections, articles.
+"""The ``news`` spider: a news site's home page, menus, sections, sitemaps, feeds, articles.
 
 Usage::
 
     scrapy crawl news -a url=https://news.example.com/ -s ARCHIVE_PATH=news.sqlite
+    scrapy crawl news -a site=NAME            # a site of the sites file (SITES_FILE)
 
-From the home page it reads the two-level section menu
-(:func:`aggregator.menus.read_menus`) and yields one :class:`Section` item
-per menu entry; it then walks every section's listing pages through their
-pagination (``rel="next"``, ``/page/N/``, ``?paged=N``; at most
-``SECTION_MAX_PAGES`` pages a section) and fetches every article linked from
-them. Articles linked only from the home page or from sidebars and widgets
-("Recent News", "Trending") are fetched last, so that an article is first
-met on its own section's listing, which gives its ``listingSection``. Each article page goes through
+Sources (``-a sources=menu,sitemap,feed``, default all):
+
+- ``menu``: from the home page it reads the two-level section menu
+  (:func:`aggregator.menus.read_menus`), walks every section's listing pages
+  through their pagination (``rel="next"``, ``/page/N/``, ``?paged=N``; at
+  most ``SECTION_MAX_PAGES`` pages a section) and fetches every article
+  linked from them. Each menu entry's first page is checked: a listing
+  confirms the section (a ``Section`` item with ``isListing``), an article
+  is archived as one, and a page such as "About us" is left out of the
+  taxonomy and not walked. Articles linked only from the home page or from
+  sidebars and widgets ("Recent News", "Trending") are fetched last, so that
+  an article is first met on its own section's listing (its ``listingSection``).
+- ``sitemap``: the ``Sitemap:`` lines of robots.txt, else ``/wp-sitemap.xml``,
+  ``/sitemap_index.xml``, ``/sitemap.xml`` (the first that is a sitemap) and
+  ``/news-sitemap.xml``; indexes are followed (taxonomy, author and page
+  sitemaps skipped), gzip bodies decoded, a child sitemap whose ``lastmod``
+  is older than the site's last successful run skipped; Google News
+  ``news:publication_date`` / ``news:keywords`` are kept as date candidates
+  and tags (:mod:`aggregator.sitemaps`).
+- ``feed``: the RSS/Atom feeds the home page declares (``<link
+  rel="alternate">``), else ``/feed/``; without the ``menu`` source, also each
+  menu section's own feed (``<section>/feed/``). Entry dates are kept as date
+  candidates (:mod:`aggregator.feeds`).
+
+The home page's menu is read whatever the sources: it is the section taxonomy.
+
+Incremental runs: an article URL the archive already holds is not fetched
+again (stat ``incremental/skipped_known``) unless it was published (else
+first seen) less than ``RECRAWL_DAYS`` ago, its sitemap ``lastmod`` is newer
+than its last archiving, or the run has ``-a refresh=1``; revisits send the
+stored ``ETag`` / ``Last-Modified`` back as ``If-None-Match`` /
+``If-Modified-Since``, and a 304 counts as unchanged. A section's pagination
+stops after ``INCREMENTAL_STALE_PAGES`` listing pages in a row that hold only
+articles archived by earlier runs, and at once on a page that repeats the
+previous one. Article URLs found on the home page, in sidebars, sitemaps
+and feeds wait in ``self.state`` (saved in ``JOBDIR``) until the listings are
+walked.
+
+Every page is checked for being HTML, every article page goes through
 :func:`aggregator.extraction.extract_article`; pages that are not articles
 yield nothing and are counted.
-
-Each menu entry's first page is checked: a listing confirms the section (a
-``Section`` item with ``isListing``), an article is archived as one, and a
-page such as "About us" is left out of the taxonomy and not walked.
 
 The crawl ends early, with a finish reason the ``crawl`` command turns into a
 non-zero exit status, when the home page cannot be fetched
@@ -26,10 +54,18 @@ another site (``home_offsite``).
 
 Stats (all under ``aggregator/``): ``pages/articles``,
 ``pages/not_article/<reason>``, ``pages/not_html``, ``listings/pages``,
-``listings/max_pages_reached``, ``listings/not_listing``, ``home/no_menu``,
-``requests/failed/<error>`` (``http_<status>``,
-``timeout``, ``too_large``, ``redirect_loop``, ``robots_txt``, else the
-exception's class name; see :func:`failure_name`),
+``listings/max_pages_reached``, ``listings/repeated_page``,
+``listings/not_listing``, ``home/no_menu``, ``articles/discovered``
+(distinct article URLs met), ``incremental/skipped_known``,
+``incremental/revisit/<recent|lastmod|refresh>``,
+``incremental/not_modified``, ``incremental/pagination_stopped``,
+``incremental/archive_unreadable``, ``sitemaps/fetched``, ``sitemaps/urls``,
+``sitemaps/unchanged``, ``sitemaps/missing``, ``sitemaps/invalid``,
+``sitemaps/not_articles``, ``sitemaps/offsite``, ``sitemaps/too_deep``,
+``sitemaps/skipped_entries``, ``feeds/fetched``, ``feeds/entries``,
+``feeds/invalid``, ``feeds/missing``, ``requests/failed/<error>``
+(``http_<status>``, ``timeout``, ``too_large``, ``redirect_loop``,
+``robots_txt``, else the exception's class name; see :func:`failure_name`),
 ``extraction/problems/<name>`` (``canonical_is_listing``: a canonical link
 naming a section or the home page, replaced by the page's URL).
 """
@@ -37,7 +73,9 @@ naming a section or the home page, replaced by the page's URL).
 from __future__ import annotations
 
 import logging
+import sqlite3
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any, Iterable, Optional
 from urllib.parse import urljoin, urlsplit
 
@@ -49,14 +87,27 @@ from scrapy.linkextractors import LinkExtractor
 from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.defer import deferred_from_coro
 
-from aggregator.config import check_site_url
+from aggregator.config import check_site_url, check_sources
 from aggregator.extraction import extract_article
+from aggregator.feeds import FeedError, feed_links, parse_feed, section_feed_url
+from aggregator.incremental import ArchiveIndex, KnownArticle, revisit_reason
 from aggregator.middlewares import RedirectLoop
 from aggregator.items import Article, Section
 from aggregator.menus import read_menus
+from aggregator.sitemaps import (
+    DEFAULT_SITEMAP_PATHS,
+    SitemapError,
+    is_article_sitemap,
+    lastmod_datetime,
+    parse_sitemap,
+    robots_sitemaps,
+)
 from aggregator.urls import NOT_ARTICLE, PAGINATION, canonical_url, page_number, same_site
 
 logger = logging.getLogger(__name__)
+
+SITEMAP_MAX_DEPTH = 3
+"""Sitemap indexes followed this many levels deep at most (the protocol has one)."""
 
 
 _NAVIGATION = "ancestor::nav or ancestor::footer or ancestor::*[@role='navigation' or @role='contentinfo']"
@@ -89,23 +140,43 @@ def failure_name(failure: Any) -> str:
 
 
 class NewsSpider(scrapy.Spider):
-    """Crawl one news site from its home page.
+    """Crawl one news site from its home page, its sitemaps and its feeds.
 
     :param url: the site's home page (spider argument ``-a url=…``); required.
+    :param site_name: the site's name in the sites file (``-a site=NAME`` sets it).
+    :param sources: where to find articles, comma-separated: ``menu``
+        (menus, section listings, pagination, home page), ``sitemap``,
+        ``feed``; default all three.
+    :param allowed_domains: other domains the crawl may follow, comma-separated
+        (the site's own domain and its subdomains always are).
+    :param refresh: ``1``/``true``: fetch every article again, archived or not.
     :raises aggregator.config.ConfigError: (a ``ValueError``) when ``url`` is
-        missing or not an http(s) URL.
+        missing or not an http(s) URL, or ``sources`` names an unknown source.
     """
 
     name = "news"
 
-    def __init__(self, url: Optional[str] = None, *args: Any, **kwargs: Any):
+    def __init__(
+        self,
+        url: Optional[str] = None,
+        site_name: Optional[str] = None,
+        sources: Any = None,
+        allowed_domains: Any = None,
+        refresh: Any = None,
+        *args: Any,
+        **kwargs: Any,
+    ):
         super().__init__(*args, **kwargs)
         url = check_site_url(url)
         parts = urlsplit(url)
         self.start_url = url
         self.site = parts.netloc.lower()
+        self.site_name = site_name
+        self.sources = check_sources(sources)
+        self.refresh = str(refresh or "").strip().lower() in ("1", "true", "yes", "on")
+        extra = allowed_domains.split(",") if isinstance(allowed_domains, str) else list(allowed_domains or [])
         # The bare domain: a www. ↔ bare redirect of the home page stays on the site.
-        self.allowed_domains = [parts.hostname.removeprefix("www.")]
+        self.allowed_domains = [parts.hostname.removeprefix("www.")] + [d.strip().lower() for d in extra if d.strip()]
         self.section_urls: set[str] = set()
         # Article links: anywhere but navigation and footers (legal pages, menus);
         # those in sidebars, widgets and related/trending lists are not a listing's own.
@@ -113,21 +184,56 @@ class NewsSpider(scrapy.Spider):
         self.main_link_extractor = LinkExtractor(
             deny=[NOT_ARTICLE], restrict_xpaths=[f"//a[not({_NAVIGATION} or {_SIDEBAR})]"]
         )
-        self.home_links: set[str] = set()
+        self.run_started = datetime.now(timezone.utc)
+        self._discovered: set[int] = set()
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
         spider = super().from_crawler(crawler, *args, **kwargs)
-        spider.max_pages = crawler.settings.getint("SECTION_MAX_PAGES", 50)
+        settings = crawler.settings
+        spider.max_pages = settings.getint("SECTION_MAX_PAGES", 50)
+        spider.recrawl_days = settings.getfloat("RECRAWL_DAYS", 2)
+        spider.stale_pages = settings.getint("INCREMENTAL_STALE_PAGES", 1)
+        spider.max_size = settings.getint("DOWNLOAD_MAXSIZE", 10 * 1024 * 1024) or 50 * 1024 * 1024
+        spider.archive = ArchiveIndex(Path(settings.get("ARCHIVE_PATH", "news.sqlite")).expanduser().resolve())
         crawler.signals.connect(spider.on_idle, signal=signals.spider_idle)
+        crawler.signals.connect(spider.archive.close, signal=signals.spider_closed)
         return spider
 
     async def start(self):
+        self.last_run = self._archive_call(lambda: self.archive.last_successful_run(self.site), None)
         yield scrapy.Request(self.start_url, callback=self.parse_home, errback=self.on_home_error, dont_filter=True)
+        if "sitemap" in self.sources:
+            # dont_filter: a resumed JOBDIR run reads the sitemaps again.
+            yield scrapy.Request(
+                urljoin(self.start_url, "/robots.txt"), callback=self.parse_robots, errback=self.on_robots_error,
+                dont_filter=True, priority=8,
+            )
+
+    # --- state kept across a JOBDIR pause ------------------------------------------
+    @property
+    def deferred(self) -> dict[str, Optional[dict]]:
+        """Article URLs to fetch once every listing is walked (home page and sidebar
+        links, sitemap and feed entries), with what the sitemap or feed said of
+        each. Kept in ``self.state``, which Scrapy saves in ``JOBDIR``."""
+        if getattr(self, "state", None) is None:
+            self.state = {}
+        return self.state.setdefault("deferred", {})
+
+    def _defer(self, url: str, hints: Optional[dict] = None) -> None:
+        kept = self.deferred.get(url)
+        if kept is None:
+            self.deferred[url] = hints
+        elif hints:  # a feed's date beside a sitemap's title: keep both
+            for key, value in hints.items():
+                if key == "dates":
+                    kept["dates"] = kept.get("dates", []) + value
+                else:
+                    kept.setdefault(key, value)
 
     # --- callbacks ------------------------------------------------------------
     def parse_home(self, response: Response) -> Iterable[Any]:
-        if not same_site(self.allowed_domains[0], urlsplit(response.url).hostname or ""):
+        if not self._allowed(urlsplit(response.url).hostname or ""):
             logger.error("The home page %s redirected to another site: %s; crawl that URL instead", self.start_url, response.url)
             raise CloseSpider("home_offsite")
         if not self._is_html(response):
@@ -138,24 +244,39 @@ class NewsSpider(scrapy.Spider):
             self._inc("home/no_menu")
         for section in sections:
             self.section_urls.add(section.url)
+        walk = "menu" in self.sources
         for section in sections:
+            # The taxonomy always comes from the menu; its listings are walked for the menu source.
             yield Section(site=self.site, path=list(section.path), url=section.url)
-            yield scrapy.Request(
-                section.url,
-                callback=self.parse_listing,
-                errback=self.on_error,
-                cb_kwargs={"section_path": list(section.path), "page": 1},
-                priority=10,
-            )
-        self.home_links.update(self._article_links(response))
+            if walk:
+                yield scrapy.Request(
+                    section.url,
+                    callback=self.parse_listing,
+                    errback=self.on_error,
+                    cb_kwargs={"section_path": list(section.path), "page": 1},
+                    priority=10,
+                )
+        if walk:
+            for url in self._article_links(response):
+                self._defer(url)
+        if "feed" in self.sources:
+            feeds = [url for url in feed_links(response.text, response.url) if self._allowed(urlsplit(url).hostname or "")]
+            for url in feeds or [urljoin(response.url, "/feed/")]:
+                yield scrapy.Request(
+                    url, callback=self.parse_feed, errback=self.on_discovery_error,
+                    cb_kwargs={"main": True}, priority=8,
+                )
 
-    def parse_listing(self, response: Response, section_path: list[str], page: int) -> Iterable[Any]:
+    def parse_listing(
+        self, response: Response, section_path: list[str], page: int, stale: int = 0, previous: Optional[int] = None
+    ) -> Iterable[Any]:
         if not self._is_html(response):
             return
         links = list(self._article_links(response, self.main_link_extractor))
         # Sidebar links ("Recent News") are fetched last, like the home page's: an
         # article is then first met on its own section's listing.
-        self.home_links.update(set(self._article_links(response)) - set(links))
+        for url in set(self._article_links(response)) - set(links):
+            self._defer(url)
         if page == 1:
             # Is the menu entry a section? A listing, or any page that is not an
             # article and links to articles outside its sidebars (a small section
@@ -173,50 +294,242 @@ class NewsSpider(scrapy.Spider):
                 logger.info("Menu entry %s is not a section listing (%s)", response.url, result.reason)
                 return
         self._inc("listings/pages")
+        archived_before = 0
         for url in links:
-            yield scrapy.Request(
-                url,
-                callback=self.parse_article,
-                errback=self.on_error,
-                cb_kwargs={"listing_section": section_path},
-            )
+            request, known = self._article_request(url, listing_section=section_path)
+            if known is not None and (known.first_seen or "") < self._run_started_iso:
+                archived_before += 1
+            if request is not None:
+                yield request
+        signature = hash(frozenset(links))
+        stale = stale + 1 if links and archived_before == len(links) else 0
         next_url = self._next_page(response, page)
-        if next_url and page >= self.max_pages:
+        if not next_url:
+            return
+        if links and signature == previous:
+            # A listing that repeats its previous page (pagination past its end): a trap.
+            self._inc("listings/repeated_page")
+            logger.info("Stopping %s at page %d: it repeats page %d", response.url, page, page - 1)
+        elif self.stale_pages and stale >= self.stale_pages and not self.refresh:
+            self._inc("incremental/pagination_stopped")
+            logger.debug("Stopping %s at page %d: only archived articles", response.url, page)
+        elif page >= self.max_pages:
             self._inc("listings/max_pages_reached")
             logger.info("Stopping %s at page %d (SECTION_MAX_PAGES)", response.url, page)
-        elif next_url:
+        else:
             yield scrapy.Request(
                 next_url,
                 callback=self.parse_listing,
                 errback=self.on_error,
-                cb_kwargs={"section_path": section_path, "page": page + 1},
+                cb_kwargs={"section_path": section_path, "page": page + 1, "stale": stale, "previous": signature},
                 priority=5,
             )
 
-    def parse_article(self, response: Response, listing_section: Optional[list[str]] = None) -> Iterable[Any]:
+    def parse_article(
+        self, response: Response, listing_section: Optional[list[str]] = None, hints: Optional[dict] = None
+    ) -> Iterable[Any]:
+        if response.status == 304:  # our conditional request: unchanged since the archived copy
+            self._inc("incremental/not_modified")
+            return
         if not self._is_html(response):
             return
-        yield from self._article(response, extract_article(response.url, response.body, response.headers), listing_section)
+        result = extract_article(response.url, response.body, response.headers)
+        yield from self._article(response, result, listing_section, hints)
 
-    def _article(self, response: Response, result: Any, listing_section: Optional[list[str]]) -> Iterable[Article]:
+    def parse_robots(self, response: Response) -> Iterable[Any]:
+        """robots.txt: its ``Sitemap:`` lines, else the usual sitemap locations."""
+        urls = robots_sitemaps(response.body, response.url) if response.status == 200 else []
+        urls = [url for url in urls if self._allowed(urlsplit(url).hostname or "")]
+        if urls:
+            for url in urls:
+                yield self._sitemap_request(url, depth=0)
+        else:
+            yield from self._guess_sitemaps()
+
+    def on_robots_error(self, failure: Any) -> Iterable[Any]:
+        """No robots.txt: try the usual sitemap locations."""
+        self._inc("sitemaps/no_robots_txt")
+        yield from self._guess_sitemaps()
+
+    def _guess_sitemaps(self) -> Iterable[scrapy.Request]:
+        general = [path for path in DEFAULT_SITEMAP_PATHS if "news" not in path]
+        yield self._sitemap_request(urljoin(self.start_url, general[0]), depth=0, guesses=general[1:])
+        for path in DEFAULT_SITEMAP_PATHS:
+            if "news" in path:
+                yield self._sitemap_request(urljoin(self.start_url, path), depth=0, guesses=[])
+
+    def _sitemap_request(self, url: str, depth: int, guesses: Optional[list[str]] = None) -> scrapy.Request:
+        """A sitemap request; ``guesses`` (paths) are tried in turn while the guessed
+        location fails (None: the URL was declared, not guessed)."""
+        return scrapy.Request(
+            url, callback=self.parse_sitemap, errback=self.on_discovery_error,
+            cb_kwargs={"depth": depth, "guesses": guesses}, priority=8,
+        )
+
+    def parse_sitemap(self, response: Response, depth: int, guesses: Optional[list[str]] = None) -> Iterable[Any]:
+        try:
+            sitemap = parse_sitemap(response.body, response.url, max_size=self.max_size)
+        except SitemapError as exc:
+            if guesses is None:  # declared in robots.txt or an index: worth a warning
+                self._inc("sitemaps/invalid")
+                logger.warning("Not a sitemap: %s (%s)", response.url, exc)
+            else:
+                self._inc("sitemaps/missing")
+                yield from self._next_guess(guesses)
+            return
+        self._inc("sitemaps/fetched")
+        self._inc("sitemaps/skipped_entries", sitemap.skipped)
+        for entry in sitemap.entries:
+            host = urlsplit(entry.loc).hostname or ""
+            if not self._allowed(host):
+                self._inc("sitemaps/offsite")
+                continue
+            if sitemap.kind == "sitemapindex":
+                yield from self._child_sitemap(entry, depth)
+                continue
+            url = canonical_url(entry.loc)
+            if NOT_ARTICLE.search(url) or url in self.section_urls or not urlsplit(url).path.strip("/"):
+                self._inc("sitemaps/not_article_url")
+                continue
+            self._inc("sitemaps/urls")
+            hints: dict[str, Any] = {"source": "sitemap"}
+            if entry.lastmod:
+                hints["lastmod"] = entry.lastmod
+            if entry.news_publication_date:
+                hints["dates"] = [{"raw": entry.news_publication_date, "source": "sitemap"}]
+            if entry.news_title:
+                hints["headline"] = entry.news_title
+            if entry.news_keywords:
+                hints["tags"] = list(entry.news_keywords)
+            self._defer(url, hints)
+
+    def _child_sitemap(self, entry: Any, depth: int) -> Iterable[scrapy.Request]:
+        if depth >= SITEMAP_MAX_DEPTH:
+            self._inc("sitemaps/too_deep")
+            logger.warning("Sitemap index nesting deeper than %d: %s not followed", SITEMAP_MAX_DEPTH, entry.loc)
+            return
+        if not is_article_sitemap(entry.loc):
+            self._inc("sitemaps/not_articles")
+            return
+        changed = lastmod_datetime(entry.lastmod)
+        if self.last_run and changed and changed < self.last_run and not self.refresh:
+            self._inc("sitemaps/unchanged")
+            return
+        yield self._sitemap_request(entry.loc, depth + 1)
+
+    def _next_guess(self, guesses: list[str]) -> Iterable[scrapy.Request]:
+        if guesses:
+            yield self._sitemap_request(urljoin(self.start_url, guesses[0]), depth=0, guesses=guesses[1:])
+
+    def parse_feed(self, response: Response, main: bool = False) -> Iterable[Any]:
+        try:
+            feed = parse_feed(response.body, response.url, {k.decode("latin-1"): v[0].decode("latin-1") for k, v in response.headers.items() if v})
+        except FeedError as exc:
+            self._inc("feeds/invalid")
+            logger.info("Not a feed: %s (%s)", response.url, exc)
+            return
+        self._inc("feeds/fetched")
+        self._inc("feeds/skipped_entries", feed.skipped)
+        for entry in feed.entries:
+            url = canonical_url(entry.link)
+            if not self._allowed(urlsplit(url).hostname or "") or NOT_ARTICLE.search(url):
+                self._inc("feeds/not_article_url")
+                continue
+            self._inc("feeds/entries")
+            hints: dict[str, Any] = {"source": "feed"}
+            if entry.published_raw:
+                hints["dates"] = [{"raw": entry.published_raw, "source": "feed"}]
+            if entry.updated_raw:
+                hints["modified"] = [{"raw": entry.updated_raw, "source": "feed"}]
+            for key, value in (("headline", entry.title), ("authors", list(entry.authors)), ("tags", list(entry.categories))):
+                if value:
+                    hints[key] = value
+            self._defer(url, hints)
+        if main and "menu" not in self.sources:
+            # Without the listings, each section's own feed (WordPress: <section>/feed/) finds its articles.
+            for section_url in sorted(self.section_urls):
+                yield scrapy.Request(
+                    section_feed_url(section_url), callback=self.parse_feed, errback=self.on_discovery_error, priority=7
+                )
+
+    def on_discovery_error(self, failure: Any) -> Iterable[Any]:
+        """A sitemap or feed that failed: counted; a guessed sitemap location
+        that fails quietly moves on to the next guess."""
+        name = failure_name(failure)
+        guesses = failure.request.cb_kwargs.get("guesses")
+        kind = "sitemaps" if failure.request.callback == self.parse_sitemap else "feeds"
+        if guesses is not None or name == "http_404":
+            self._inc(f"{kind}/missing")
+            logger.debug("No %s at %s (%s)", kind[:-1], failure.request.url, name)
+        else:
+            self.on_error(failure)
+        if guesses is not None:
+            yield from self._next_guess(guesses)
+
+    # --- articles -------------------------------------------------------------------
+    def _article_request(
+        self, url: str, listing_section: Optional[list[str]] = None, hints: Optional[dict] = None
+    ) -> tuple[Optional[scrapy.Request], Optional[KnownArticle]]:
+        """The request for an article URL (canonical), or None when the archive holds it
+        unchanged (:func:`aggregator.incremental.revisit_reason`); with the archived article."""
+        key = hash(url)
+        if key not in self._discovered:
+            self._discovered.add(key)
+            self._inc("articles/discovered")
+        known = self._archive_call(lambda: self.archive.lookup(url), None)
+        lastmod = lastmod_datetime(hints.get("lastmod")) if hints else None
+        reason = revisit_reason(
+            known, now=self.run_started, recrawl_days=self.recrawl_days, lastmod=lastmod, refresh=self.refresh
+        )
+        if reason is None:
+            self._inc("incremental/skipped_known")
+            return None, known
+        headers, meta = {}, {}
+        if reason != "new":
+            self._inc(f"incremental/revisit/{reason}")
+        if known is not None and reason != "refresh" and (known.http_etag or known.http_last_modified):
+            if known.http_etag:
+                headers["If-None-Match"] = known.http_etag
+            if known.http_last_modified:
+                headers["If-Modified-Since"] = known.http_last_modified
+            meta["handle_httpstatus_list"] = [304]
+        request = scrapy.Request(
+            url, callback=self.parse_article, errback=self.on_error, headers=headers, meta=meta,
+            cb_kwargs={"listing_section": listing_section, "hints": hints},
+        )
+        return request, known
+
+    def _article(
+        self, response: Response, result: Any, listing_section: Optional[list[str]], hints: Optional[dict] = None
+    ) -> Iterable[Article]:
         for problem in result.problems:
             self._inc(f"extraction/problems/{problem}")
         if not result.is_article:
             self._inc(f"pages/not_article/{result.reason}")
             logger.debug("Not an article (%s): %s", result.reason, response.url)
             return
-        fields = result.fields
+        fields = dict(result.fields)
         canonical = fields.get("canonicalUrl")
         if canonical and canonical_url(canonical) in self.section_urls | {canonical_url(self.start_url)}:
             # A canonical link naming a section or the home page would merge distinct articles.
             self._inc("extraction/problems/canonical_is_listing")
-            fields = {**fields, "canonicalUrl": response.url}
+            fields["canonicalUrl"] = response.url
+        if hints:
+            # What a sitemap or feed said: trusted after the page's own data.
+            fields["datePublishedCandidates"] = list(fields.get("datePublishedCandidates") or []) + hints.get("dates", [])
+            fields["dateModifiedCandidates"] = list(fields.get("dateModifiedCandidates") or []) + hints.get("modified", [])
+            for key in ("authors", "tags"):
+                if not fields.get(key) and hints.get(key):
+                    fields[key] = list(hints[key])
         self._inc("pages/articles")
+        header = response.headers.get
         yield Article(
             url=response.url,
             site=self.site,
             listingSection=listing_section,
             dateDownloaded=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            httpEtag=(header(b"ETag") or b"").decode("latin-1") or None,
+            httpLastModified=(header(b"Last-Modified") or b"").decode("latin-1") or None,
             **fields,
         )
 
@@ -234,21 +547,39 @@ class NewsSpider(scrapy.Spider):
         deferred_from_coro(self.crawler.engine.close_spider_async(reason="site_unreachable"))
 
     def on_idle(self) -> None:
-        """Fetch the articles linked only from the home page or from sidebars,
-        once every section has been walked (the duplicate filter drops those
-        already fetched)."""
-        if not self.home_links:
+        """Fetch the deferred articles (home page and sidebar links, sitemap and
+        feed entries) once every section has been walked; the duplicate filter
+        drops those already fetched, the archive those already archived."""
+        if not self.deferred:
             return
-        links, self.home_links = sorted(self.home_links), set()
-        for url in links:
-            self.crawler.engine.crawl(
-                scrapy.Request(url, callback=self.parse_article, errback=self.on_error)
-            )
+        urls = sorted(self.deferred)
+        pending, self.state["deferred"] = self.deferred, {}
+        for url in urls:
+            request, _ = self._article_request(url, hints=pending[url])
+            if request is not None:
+                self.crawler.engine.crawl(request)
         raise DontCloseSpider
 
     # --- helpers --------------------------------------------------------------
-    def _inc(self, key: str) -> None:
-        self.crawler.stats.inc_value(f"aggregator/{key}")
+    @property
+    def _run_started_iso(self) -> str:
+        return self.run_started.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    def _archive_call(self, call: Any, default: Any) -> Any:
+        """An archive lookup; an unreadable archive (locked, damaged) means "not known"."""
+        try:
+            return call()
+        except sqlite3.Error as exc:
+            self._inc("incremental/archive_unreadable")
+            logger.warning("Could not read the archive (%s); fetching as if new", exc)
+            return default
+
+    def _inc(self, key: str, count: int = 1) -> None:
+        if count:
+            self.crawler.stats.inc_value(f"aggregator/{key}", count)
+
+    def _allowed(self, host: str) -> bool:
+        return any(same_site(domain, host) for domain in self.allowed_domains)
 
     def _is_html(self, response: Response) -> bool:
         content_type = (response.headers.get(b"Content-Type") or b"").decode("latin-1").lower()
@@ -267,7 +598,7 @@ class NewsSpider(scrapy.Spider):
             parts = urlsplit(url)
             if url in seen or url in self.section_urls or not parts.path.strip("/"):
                 continue
-            if not same_site(self.allowed_domains[0], parts.hostname or ""):
+            if not self._allowed(parts.hostname or ""):
                 continue
             seen.add(url)
             yield url

@@ -22,7 +22,8 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
-    """The demo site, served, crawled once (and a second time into the same archive)."""
+    """The demo site, served, crawled once, and a second time into the same archive
+    with ``refresh`` (every article fetched and written again)."""
     site = build_demo_site()
     archive = tmp_path_factory.mktemp("demo") / "demo.sqlite"
     with DemoServer(site) as server:
@@ -32,7 +33,7 @@ def demo(tmp_path_factory):
         db = open_archive(archive, create=False)
         rows_after_first = {r["canonical_url"]: dict(r) for r in db.query("SELECT * FROM articles")}
         db.conn.close()
-        second = run_crawl(f"{server.base_url}/", archive, settings)
+        second = run_crawl(f"{server.base_url}/", archive, settings, spider_args={"refresh": "1"})
     db = open_archive(archive, create=False)
     rows = {urlsplit(r["url"]).path: decode_row(r) for r in db.query("SELECT * FROM articles")}
     truth = {a["url"]: a for a in site.ground_truth}

@@ -20,8 +20,8 @@ HOME = """<html><body><nav><ul class="menu">
 
 
 @pytest.fixture
-def spider():
-    crawler = get_crawler(NewsSpider, settings_dict={"SECTION_MAX_PAGES": 3})
+def spider(tmp_path):
+    crawler = get_crawler(NewsSpider, settings_dict={"SECTION_MAX_PAGES": 3, "ARCHIVE_PATH": str(tmp_path / "a.sqlite")})
     crawler.stats.open_spider()
     return NewsSpider.from_crawler(crawler, url=SITE + "/")
 
@@ -39,12 +39,14 @@ def test_url_argument_is_required(url):
 def test_home_yields_taxonomy_and_section_requests(spider):
     output = list(spider.parse_home(html(SITE + "/", HOME)))
     sections = [o for o in output if isinstance(o, Section)]
-    requests = [o for o in output if isinstance(o, Request)]
+    requests = [o for o in output if isinstance(o, Request) and o.callback == spider.parse_listing]
     assert [s.path for s in sections] == [["World"], ["Politics"], ["Sports"], ["World", "Asia"]]
     assert {r.url for r in requests} == {s.url for s in sections}
-    assert all(r.callback == spider.parse_listing for r in requests)
+    # No feed declared: the WordPress location is tried.
+    feeds = [o.url for o in output if isinstance(o, Request) and o.callback == spider.parse_feed]
+    assert feeds == [SITE + "/feed/"]
     # Articles linked only from the home page wait until the sections are walked.
-    assert spider.home_links == {SITE + "/2025/02/19/home-only-story/"}
+    assert set(spider.deferred) == {SITE + "/2025/02/19/home-only-story/"}
 
 
 LISTING = """<html><head><link rel="next" href="/category/world/page/2/"></head><body><h1>World</h1>
@@ -70,7 +72,7 @@ def test_listing_confirms_its_section_and_follows_articles_and_next_page(spider)
     output = by_type(list(spider.parse_listing(html(SITE + "/category/world/", LISTING), section_path=["World"], page=1)))
     assert [(s.path, s.isListing) for s in output["sections"]] == [(["World"], True)]
     assert [r.url for r in output["article_requests"]] == [SITE + f"/2025/02/{d}/" for d in ("19/a", "18/b", "17/c", "16/d")]
-    assert output["article_requests"][0].cb_kwargs == {"listing_section": ["World"]}
+    assert output["article_requests"][0].cb_kwargs == {"listing_section": ["World"], "hints": None}
     assert [(r.url, r.cb_kwargs["page"]) for r in output["listing_requests"]] == [(SITE + "/category/world/page/2/", 2)]
 
 
@@ -79,7 +81,7 @@ def test_sidebar_links_on_a_listing_are_not_its_articles(spider):
                               '<div class="widget widget_recent_entries"><a href="/2025/01/02/other/">O</a></div></body>')
     output = by_type(list(spider.parse_listing(html(SITE + "/category/world/", sidebar), section_path=["World"], page=1)))
     assert SITE + "/2025/01/01/elsewhere/" not in [r.url for r in output["article_requests"]]
-    assert spider.home_links == {SITE + "/2025/01/01/elsewhere/", SITE + "/2025/01/02/other/"}
+    assert set(spider.deferred) == {SITE + "/2025/01/01/elsewhere/", SITE + "/2025/01/02/other/"}
 
 
 def test_later_listing_pages_do_not_yield_sections(spider):
