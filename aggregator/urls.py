@@ -25,6 +25,12 @@ TRACKING_PARAMETERS = frozenset(
     }
 )
 TRACKING_PREFIXES = ("utm_", "hsa_")
+SESSION_PARAMETERS = frozenset(
+    {"phpsessid", "jsessionid", "sessionid", "session_id", "sessid", "sid", "oscsid", "zenid", "cfid", "cftoken"}
+)
+"""Session ids in query strings: a new value per visit makes every link new (a crawler trap)."""
+_SESSION_VALUE = re.compile(r"^[0-9A-Za-z_-]{8,}$")
+_PATH_SESSION = re.compile(r";(?:jsessionid|phpsessid|sid)=[^/?#]*", re.I)
 
 PAGINATION = re.compile(r"/page/(\d+)/?$|[?&](?:paged|page)=(\d+)")
 """A listing's page number in its URL: ``/page/2/``, ``?paged=2``, ``?page=2``."""
@@ -35,23 +41,35 @@ NOT_ARTICLE = re.compile(
     r"|/wp-(?:login|admin|json|content|includes)"
     r"|/(?:login|logout|register|signin|signup|subscribe|account|cart|checkout)/?(?:$|\?)"
     r"|[?&](?:s|q|replytocom|share|print|amp|output|format|paged|attachment_id)="
-    r"|/page/\d+/?$",
+    r"|/page/\d+/?$"
+    # date archives and calendars: /2025/, /2025/02/, /2025/02/19/, ?m=202502
+    r"|^[a-z]+://[^/]+/(?:\d{4}/)(?:\d{1,2}/){0,2}(?:$|\?)"
+    r"|/calendar/|[?&]m=\d{4,8}(?:&|$)"
+    r"|^[a-z]+://[^/]+/amp/|\.amp(?:\.html?)?$",
     re.I,
 )
-"""URLs that are never article pages: taxonomy, search, feeds, login, AMP and print twins."""
+"""URLs that are never article pages: taxonomy, search, feeds, login, date
+archives and calendars, comment replies, AMP and print twins."""
 
 
 def canonical_url(url: str) -> str:
-    """The URL without tracking parameters and fragment.
+    """The URL without tracking parameters, session ids and fragment.
+
+    A session parameter (``SESSION_PARAMETERS``) is dropped when its value
+    looks like an id (8+ letters, digits, ``-`` or ``_``); ``;jsessionid=…``
+    path parameters are dropped too.
 
     >>> canonical_url("https://Example.com/a/?utm_source=x&id=3#top")
     'https://example.com/a/?id=3'
     """
-    parts = urlsplit(url.strip())
+    url = _PATH_SESSION.sub("", url.strip())
+    parts = urlsplit(url)
     tracking = [
         key
-        for key, _ in parse_qsl(parts.query, keep_blank_values=True)
-        if key.lower() in TRACKING_PARAMETERS or key.lower().startswith(TRACKING_PREFIXES)
+        for key, value in parse_qsl(parts.query, keep_blank_values=True)
+        if key.lower() in TRACKING_PARAMETERS
+        or key.lower().startswith(TRACKING_PREFIXES)
+        or (key.lower() in SESSION_PARAMETERS and _SESSION_VALUE.match(value))
     ]
     cleaned = urlsplit(url_query_cleaner(url.strip(), tracking, remove=True, unique=False, keep_fragments=False))
     return urlunsplit(

@@ -59,6 +59,18 @@ def test_page_number(url, number):
         ("https://n.example.com/2025/02/19/summit-ends/?replytocom=12", False),
         ("https://n.example.com/2025/02/19/summit-ends/amp/", False),
         ("https://n.example.com/category/world/page/2/", False),
+        # calendar traps: date archives of any depth, WordPress ?m=, calendar pages
+        ("https://n.example.com/2025/", False),
+        ("https://n.example.com/2025/02/", False),
+        ("https://n.example.com/2025/02/19/", False),
+        ("https://n.example.com/2025/02/?sid=1", False),
+        ("https://n.example.com/?m=202502", False),
+        ("https://n.example.com/events/calendar/", False),
+        ("https://n.example.com/amp/2025/02/19/summit-ends/", False),
+        ("https://n.example.com/2025/02/19/summit-ends.amp.html", False),
+        ("https://n.example.com/2025/02/19/summit-ends/?print=1", False),
+        ("https://n.example.com/world/2025/summit-ends", True),
+        ("https://n.example.com/2025/02/19/1234567/", True),
     ],
 )
 def test_not_article_urls(url, is_article_url):
@@ -69,3 +81,17 @@ def test_same_site():
     assert same_site("www.example.com", "example.com")
     assert same_site("example.com", "news.example.com")
     assert not same_site("example.com", "example.com.evil.net")
+
+
+@pytest.mark.parametrize(
+    "url, expected",
+    [
+        ("https://n.example.com/a/?sid=0123456789abcdef", "https://n.example.com/a/"),
+        ("https://n.example.com/a/?PHPSESSID=9f8e7d6c5b4a&id=4", "https://n.example.com/a/?id=4"),
+        ("https://n.example.com/a/;jsessionid=ABCDEF123456?id=4", "https://n.example.com/a/?id=4"),
+        # a short value is not a session id: it may select content
+        ("https://n.example.com/a/?sid=3", "https://n.example.com/a/?sid=3"),
+    ],
+)
+def test_session_ids_are_dropped(url, expected):
+    assert canonical_url(url) == expected
