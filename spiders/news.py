@@ -404,12 +404,12 @@ class NewsSpider(scrapy.Spider):
             self._defer(url, hints)
 
     def _child_sitemap(self, entry: Any, depth: int) -> Iterable[scrapy.Request]:
+        if not is_article_sitemap(entry.loc):
+            self._inc("sitemaps/not_articles")
+            return
         if depth >= SITEMAP_MAX_DEPTH:
             self._inc("sitemaps/too_deep")
             logger.warning("Sitemap index nesting deeper than %d: %s not followed", SITEMAP_MAX_DEPTH, entry.loc)
-            return
-        if not is_article_sitemap(entry.loc):
-            self._inc("sitemaps/not_articles")
             return
         changed = lastmod_datetime(entry.lastmod)
         if self.last_run and changed and changed < self.last_run and not self.refresh:
