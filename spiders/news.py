@@ -202,7 +202,14 @@ class NewsSpider(scrapy.Spider):
 
     async def start(self):
         self.last_run = self._archive_call(lambda: self.archive.last_successful_run(self.site), None)
-        yield scrapy.Request(self.start_url, callback=self.parse_home, errback=self.on_home_error, dont_filter=True)
+        # A resumed JOBDIR run drains its saved queue first: the taxonomy read
+        # before the pause is given again before any article.
+        for path, url in self.kept.get("menu", []):
+            self.section_urls.add(url)
+            yield Section(site=self.site, path=list(path), url=url)
+        yield scrapy.Request(
+            self.start_url, callback=self.parse_home, errback=self.on_home_error, dont_filter=True, priority=100
+        )
         if "sitemap" in self.sources:
             # dont_filter: a resumed JOBDIR run reads the sitemaps again.
             yield scrapy.Request(
@@ -212,13 +219,20 @@ class NewsSpider(scrapy.Spider):
 
     # --- state kept across a JOBDIR pause ------------------------------------------
     @property
+    def kept(self) -> dict[str, Any]:
+        """``self.state``, which Scrapy's SpiderState extension saves in ``JOBDIR``
+        and gives back on resume (a plain dict without ``JOBDIR``): ``menu``, the
+        taxonomy as ``[(path, url)]``, and ``deferred``."""
+        if getattr(self, "state", None) is None:
+            self.state = {}
+        return self.state
+
+    @property
     def deferred(self) -> dict[str, Optional[dict]]:
         """Article URLs to fetch once every listing is walked (home page and sidebar
         links, sitemap and feed entries), with what the sitemap or feed said of
-        each. Kept in ``self.state``, which Scrapy saves in ``JOBDIR``."""
-        if getattr(self, "state", None) is None:
-            self.state = {}
-        return self.state.setdefault("deferred", {})
+        each (``{"dates": [...], "headline": …, "lastmod": …}``), or None."""
+        return self.kept.setdefault("deferred", {})
 
     def _defer(self, url: str, hints: Optional[dict] = None) -> None:
         kept = self.deferred.get(url)
@@ -244,6 +258,7 @@ class NewsSpider(scrapy.Spider):
             self._inc("home/no_menu")
         for section in sections:
             self.section_urls.add(section.url)
+        self.kept["menu"] = [(list(section.path), section.url) for section in sections]
         walk = "menu" in self.sources
         for section in sections:
             # The taxonomy always comes from the menu; its listings are walked for the menu source.
@@ -553,7 +568,7 @@ class NewsSpider(scrapy.Spider):
         if not self.deferred:
             return
         urls = sorted(self.deferred)
-        pending, self.state["deferred"] = self.deferred, {}
+        pending, self.kept["deferred"] = self.deferred, {}
         for url in urls:
             request, _ = self._article_request(url, hints=pending[url])
             if request is not None:
