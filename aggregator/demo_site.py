@@ -6,8 +6,9 @@ author archives with pagination, date-based article permalinks, widgets,
 a trending ticker, a login pop-up) together with the ground truth a crawler
 should extract from it. ``DemoServer`` serves a built site over HTTP on
 127.0.0.1. Everything derives from the seed: two builds with the same
-arguments serve byte-identical pages. Pages are rendered on request, so a
-5,000-article site builds in well under a second.
+arguments serve byte-identical pages (the traps' session ids excepted).
+Pages are rendered on request, so a 5,000-article site builds in well under
+a second.
 
 What a crawler meets (proportions are exact up to rounding, per build):
 
@@ -24,13 +25,47 @@ What a crawler meets (proportions are exact up to rounding, per build):
   ("Asia"); the rest show Home › World News › Asia (last crumb a link or
   plain text) or the path without Home;
 * 10 % of articles have a second category; 15 % lack ``<link rel=canonical>``
-  (``og:url`` is always there); all URLs on the pages are root-relative;
+  (``og:url`` is always there); all URLs on HTML pages are root-relative;
 * archives paginate in one of three ways by category (``/page/N/`` with
   numbered links and ``<link rel=next>``; ``?paged=N`` with numbered links
   only; ``<link rel=next>`` and an "Older posts" ``<a rel=next>`` only);
 * some card links carry ``?utm_source=…&utm_medium=card``; comment links end
   in ``#comments``; article pages have ``rel="next"``/``rel="prev"`` links
-  to the neighbouring posts.
+  to the neighbouring posts;
+* what WordPress core and a news-sitemap plugin offer, with absolute URLs
+  on the request's ``Host``: ``robots.txt`` names ``/wp-sitemap.xml`` and
+  ``/news-sitemap.xml``; ``/wp-sitemap.xml`` is a sitemap index (each child
+  with ``<lastmod>``, ``+08:00``) of ``/wp-sitemap-posts-post-N.xml`` (500
+  articles each, oldest first), ``-posts-page-1``, ``-taxonomies-category-1``,
+  ``-taxonomies-post_tag-1`` and ``-users-1``, every ``<url>`` with
+  ``<lastmod>`` (modified, else published); ``/sitemap.xml`` redirects
+  there; ``/news-sitemap.xml`` is a Google News sitemap of the 20 newest, and
+  ``/news-sitemap.xml.gz`` (listed nowhere) the same bytes gzipped;
+* feeds: ``/feed/`` (RSS 2.0, 10 newest, ``pubDate`` in ``+0000``, guid
+  ``/?p=ID`` which redirects to the article), ``/feed/atom/``, an empty
+  ``/comments/feed/``, and ``<archive>/feed/`` for every category (also
+  ``/category/<parent>/<child>/feed/``), tag and author; every themed page
+  links the site and comments feeds in ``<head>``, archives their own too;
+* HTTP validators: every 200 has ``ETag`` (from the body) and
+  ``Last-Modified`` (an article's modified, else published time; a listing,
+  feed or sitemap: the newest change among the articles it shows, so a
+  listing page whose articles shifted may keep its date); ``If-None-Match``,
+  else ``If-Modified-Since``, gets ``304``;
+* between runs (``build_demo_site(unpublished=N)``, ``site.publish(k)``,
+  ``site.edit(k)``): hidden articles appear nowhere and 404 until
+  published; edited articles gain a sentence and a later modified date.
+
+With ``build_demo_site(traps=True)`` (off by default; without it nothing
+above changes) the site also has what makes crawlers loop or waste requests:
+a calendar widget whose « / » month links go on for ever (every month
+archive ``/YYYY/MM/`` of years 1-9999 renders, day archives too); a tag cloud
+of some 300 mostly near-empty tags; ``/?s=`` search links; a random ``sid``
+on every archive page's links to archive pages, new on every response; a
+``?replytocom=N`` link per comment; AMP (``<article>amp/``) and print
+(``?print=1``, ``noindex``) twins of each article; and a category
+(``DemoSite.endless_archive``) whose ``page/N/`` renders for every N, past
+the end repeating its last real page, always with a next link.
+``DemoSite.real_page_count`` counts the real HTML pages, to bound a crawl.
 
 All text is invented filler; its people, places and events are fictional.
 Only the standard library is used.
@@ -38,16 +73,22 @@ Only the standard library is used.
 
 from __future__ import annotations
 
+import calendar
+import gzip
+import hashlib
 import html
 import json
 import math
+import os
 import random
 import re
 import threading
 import unicodedata
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Mapping
+from contextvars import ContextVar
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
+from email.utils import format_datetime, parsedate_to_datetime
 from functools import lru_cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, parse_qsl, quote, quote_plus, urlsplit
@@ -59,13 +100,27 @@ PER_PAGE = 10
 HOME_CARDS = 20
 """Newest articles listed on the home page."""
 
+NEWS_SITEMAP_POSTS = 20
+"""Newest articles listed in the Google News sitemap."""
+FEED_POSTS = 10
+"""Newest articles in each RSS / Atom feed."""
+SITEMAP_POSTS = 500
+"""Articles per ``/wp-sitemap-posts-post-N.xml`` child sitemap."""
+DEFAULT_BASE_URL = "http://demo.invalid"
+"""Scheme and host put in front of paths in sitemaps, feeds and robots.txt when no server supplies one."""
+
 HTML_TYPE = "text/html; charset=utf-8"
 TEXT_TYPE = "text/plain; charset=utf-8"
+XML_TYPE = "application/xml; charset=UTF-8"
+RSS_TYPE = "application/rss+xml; charset=UTF-8"
+ATOM_TYPE = "application/atom+xml; charset=UTF-8"
+GZIP_TYPE = "application/x-gzip"
 
 _TZ = timezone(timedelta(hours=8))  # Singapore: UTC+08:00 all year, no DST
 _END = datetime(2026, 11, 1, tzinfo=_TZ)  # articles are dated in the 730 days before
 _SPAN_DAYS = 730
 _PAGINATION_STYLES = ("path", "query", "next-only")
+_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July",
            "August", "September", "October", "November", "December")
 
@@ -282,7 +337,23 @@ _NOT_FOUND_BODY = (
     '<p>It looks like nothing was found at this location. <a href="/">Back to the home page</a>.'
     "</p></body></html>\n"
 ).encode()
-_ROBOTS_TXT = b"User-agent: *\nDisallow: /wp-admin/\n"
+_ROBOTS_TXT = "User-agent: *\nDisallow: /wp-admin/\n\nSitemap: {base}/wp-sitemap.xml\nSitemap: {base}/news-sitemap.xml\n"
+_TAGLINE = "Invented news, every day"
+_LAUNCH = _END - timedelta(days=_SPAN_DAYS + 1)  # the static pages' date: before the first article
+_SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
+_NEWS_NS = "http://www.google.com/schemas/sitemap-news/0.9"
+_GENERATOR = "6.6.2"  # the WordPress version the feeds claim
+_ENDLESS_CATEGORY = ("World News",)  # with traps: its /page/N/ renders for every N
+_TRAP_SEARCHES = ("election", "climate", "football", "café", "startup", "court")
+_READERS = ("Ana P.", "Jonas", "mei_lin", "R. Okafor", "Sunny", "Old Harbour Reader")
+_COMMENT_TEXTS = ("Thanks for the clear report.", "Is there a follow-up planned?",
+                  "We saw the same thing in our town.", "Good to see this covered.",
+                  "The figures in the third paragraph look off to me.", "Shared with my neighbours.")
+_FEED_LINKS = (
+    f'<link rel="alternate" type="application/rss+xml" title="{SITE_NAME} » Feed" href="/feed/">\n'
+    f'<link rel="alternate" type="application/rss+xml" title="{SITE_NAME} » Comments Feed" href="/comments/feed/">\n')
+_BASE_URL: ContextVar[str] = ContextVar("demo_base_url", default=DEFAULT_BASE_URL)
+"""Scheme and host of the request being answered (set by ``DemoSite.respond``)."""
 
 
 def _esc(text: str) -> str:
@@ -310,6 +381,28 @@ def _clock(moment: datetime) -> str:
 
 def _utc(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _rfc822(moment: datetime) -> str:
+    """RSS date as WordPress prints it: ``Sun, 02 Mar 2025 06:05:00 +0000``."""
+    return format_datetime(moment.astimezone(timezone.utc))
+
+
+def _http_date(moment: datetime) -> str:
+    return format_datetime(moment.astimezone(timezone.utc), usegmt=True)
+
+
+def _xml(text: str) -> str:
+    """Text for an XML element: ``&``, ``<`` and ``>`` escaped."""
+    return html.escape(text, quote=False)
+
+
+def _cdata(text: str) -> str:
+    return "<![CDATA[" + text.replace("]]>", "]]]]><![CDATA[>") + "]]>"
+
+
+def _etag(body: bytes) -> str:
+    return '"' + hashlib.sha1(body).hexdigest()[:16] + '"'
 
 
 def _balanced(rng: random.Random, n: int, weighted: tuple) -> list:
@@ -357,6 +450,17 @@ class _Post:
     crumb_variant: str
     has_canonical: bool
     comments: int
+    addenda: tuple[str, ...] = ()  # sentences appended to the last paragraph by DemoSite.edit()
+
+    @property
+    def word_count(self) -> int:
+        """Words of the ``entry-content`` paragraphs, addenda included."""
+        return self.words + sum(len(sentence.split()) for sentence in self.addenda)
+
+    @property
+    def changed(self) -> datetime:
+        """Time of the last change: modified, else published."""
+        return self.modified or self.published
 
     @property
     def image(self) -> str:
@@ -371,10 +475,25 @@ class _Listing:
     crumbs: list[tuple[str, str]]  # (name, url) below Home
     posts: list[int]  # indexes into _Renderer.posts, newest first
     pagination: str  # one of _PAGINATION_STYLES
+    endless: bool = False  # a trap: every /page/N/ renders, with a next link
+    month: tuple[int, int] | None = None  # (year, month) a date archive's calendar shows
 
     @property
     def body_class(self) -> str:
+        if self.kind == "date":
+            return "archive date"
         return f"archive {self.kind} {self.kind}-{self.base.rstrip('/').rsplit('/', 1)[1]}"
+
+    @property
+    def real_pages(self) -> int:
+        return max(1, math.ceil(len(self.posts) / PER_PAGE))
+
+    @property
+    def feed_title(self) -> str | None:
+        """Title of the archive's feed link in ``<head>`` (WordPress wording); None: no feed."""
+        name = self.crumbs[-1][0]
+        return {"category": f"{SITE_NAME} » {name} Category Feed", "tag": f"{SITE_NAME} » {name} Tag Feed",
+                "author": f"{SITE_NAME} » Posts by {name} Feed"}.get(self.kind)
 
 
 def _categories() -> list[_Category]:
@@ -462,57 +581,84 @@ def _make_posts(n: int, seed: int, categories: list[_Category]) -> list[_Post]:
 
 
 class _Renderer(Mapping):
-    """Lazy ``path (with query) -> (content_type, body)`` mapping of a built site.
+    """Lazy ``path (with query) -> (content_type, body)`` mapping of one state of a built site.
 
-    Iterating lists every static page; ``"/?s=<term>"`` search pages are also
-    accepted by ``[]`` though never listed.
+    Iterating lists every canonical page, feed and sitemap; ``"/?s=<term>"``
+    search pages (and, with traps, the trap pages) are also accepted by
+    ``[]`` though never listed. Documents that need absolute URLs (sitemaps,
+    feeds, robots.txt) take their scheme and host from ``_BASE_URL``;
+    ``render()`` also gives a page's last-modified time. A renderer never
+    changes: publishing or editing builds a new one.
     """
 
-    def __init__(self, posts: list[_Post], categories: list[_Category], seed: int):
+    def __init__(self, posts: list[_Post], categories: list[_Category], seed: int, traps: bool = False):
         self.posts = posts
         self.seed = seed
+        self.traps = traps
         self.categories = categories
         self.by_url = {post.url: i for i, post in enumerate(posts)}
+        self.by_id = {post.post_id: i for i, post in enumerate(posts)}
         rng = random.Random(f"{seed}:layout")
         self.newest = list(range(len(posts) - 1, -1, -1))
         self.trending = rng.sample(self.newest[:60], min(5, len(posts)))
         self.featured = rng.sample(self.newest, min(3, len(posts)))
         self.recent = self.newest[:4]
+        self.site_newest = max(post.changed for post in posts)
         by_top: dict[str, list[int]] = {}
         for i, post in enumerate(posts):
             by_top.setdefault(post.categories[0].path[0], []).append(i)
         self.by_top = by_top
         self.top_position = {i: k for members in by_top.values() for k, i in enumerate(members)}
         self.listings = self._make_listings()
+        self.listing_by_base = {listing.base: listing for listing in self.listings}
         self.listing_pages: dict[str, tuple[_Listing, int]] = {}
         for listing in self.listings:
-            count = max(1, math.ceil(len(listing.posts) / PER_PAGE))
-            for page in range(1, count + 1):
+            for page in range(1, listing.real_pages + 1):
                 self.listing_pages[_page_url(listing.base, page, listing.pagination)] = (listing, page)
+        self.fixed = self._fixed_documents()
         self.keys = ["/", "/robots.txt", "/wp-login.php", *(url for _, url, _ in _STATIC_PAGES),
-                     *self.listing_pages, *self.by_url]
+                     *self.listing_pages, *self.by_url,
+                     *(key for key in self.fixed if key not in ("/", "/robots.txt", "/wp-login.php")
+                       and all(key != url for _, url, _ in _STATIC_PAGES))]
+        self.by_day: dict[tuple[int, int, int], list[int]] = {}
+        self.by_month: dict[tuple[int, int], list[int]] = {}
+        self.extra_tags: dict[str, str] = {}
+        if traps:
+            for i in self.newest:
+                published = posts[i].published
+                self.by_day.setdefault((published.year, published.month, published.day), []).append(i)
+                self.by_month.setdefault((published.year, published.month), []).append(i)
+            taken = {_slug(tag) for tag in _TAGS}
+            words = sorted({word for _, _, vocabulary in _TOPICS.values() for word in vocabulary})
+            self.extra_tags = {_slug(word): word.capitalize() for word in words if _slug(word) not in taken}
+        self.endless = self.listing_by_base.get(
+            "/category/" + "".join(_slug(part) + "/" for part in _ENDLESS_CATEGORY)) if traps else None
+        newest_post = posts[self.newest[0]].published
+        self.default_month = (newest_post.year, newest_post.month)
         self.paragraphs = lru_cache(maxsize=4096)(self._paragraphs)
         self.chrome_top = self._top_bar() + self._header() + self._mobile_menu()
-        self.chrome_bottom = self._sidebar() + "</div></div>\n" + self._footer() + "</div>\n" + self._login()
+        self.chrome_end = "</div></div>\n" + self._footer() + "</div>\n" + self._login()
+        self.chrome_bottom = self._sidebar(self.default_month) + self.chrome_end
+
+    @property
+    def real_page_count(self) -> int:
+        """Home, every real archive page, every article and the static pages."""
+        return 1 + len(self.listing_pages) + len(self.posts) + len(_STATIC_PAGES)
 
     # --- Mapping -------------------------------------------------------------------
     def __getitem__(self, key: str) -> tuple[str, bytes]:
-        if key.startswith("/?s="):
-            return HTML_TYPE, self._search(parse_qs(key[2:]).get("s", [""])[0])
-        if key == "/robots.txt":
-            return TEXT_TYPE, _ROBOTS_TXT
-        if key in self.by_url:
-            return HTML_TYPE, self._article(self.by_url[key])
-        if key in self.listing_pages:
-            return HTML_TYPE, self._listing(*self.listing_pages[key])
-        if key == "/":
-            return HTML_TYPE, self._home()
-        if key == "/wp-login.php":
-            return HTML_TYPE, self._login_page()
-        for name, url, page_id in _STATIC_PAGES:
-            if key == url:
-                return HTML_TYPE, self._static_page(name, url, page_id)
-        raise KeyError(key)
+        content_type, body, _ = self.render(key)
+        return content_type, body
+
+    def render(self, key: str, base_url: str | None = None) -> tuple[str, bytes, datetime]:
+        """``(content_type, body, last_modified)`` of ``key``; absolute URLs start with ``base_url``.
+
+        ``base_url`` defaults to the one of the request being answered (``_BASE_URL``).
+        """
+        answer = self._route(key)
+        if answer is None:
+            raise KeyError(key)
+        return answer((base_url or _BASE_URL.get()).rstrip("/"))
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.keys)
@@ -521,10 +667,65 @@ class _Renderer(Mapping):
         return len(self.keys)
 
     def __contains__(self, key: object) -> bool:
-        return isinstance(key, str) and (
-            key in self.by_url or key in self.listing_pages or key.startswith("/?s=")
-            or key in ("/", "/robots.txt", "/wp-login.php")
-            or any(key == url for _, url, _ in _STATIC_PAGES))
+        return isinstance(key, str) and self._route(key) is not None
+
+    def _changed(self, indexes: list[int]) -> datetime:
+        """Newest change among the posts ``indexes``; the site's newest when there are none."""
+        return max((self.posts[j].changed for j in indexes), default=self.site_newest)
+
+    def _route(self, key: str) -> Callable[[str], tuple[str, bytes, datetime]] | None:
+        """How to answer ``key``: a function of the base URL giving (content type, body, last modified)."""
+        if key.startswith("/?s="):
+            term = parse_qs(key[2:]).get("s", [""])[0]
+            return lambda base: (HTML_TYPE, self._search(term), self._changed(self._search_hits(term)))
+        if key in self.by_url:
+            post = self.posts[self.by_url[key]]
+            return lambda base: (HTML_TYPE, self._article(self.by_url[key]), post.changed)
+        if key in self.listing_pages:
+            return self._listing_route(*self.listing_pages[key])
+        if key in self.fixed:
+            return self.fixed[key]
+        if self.traps:
+            return self._trap_route(key)
+        return None
+
+    def _listing_route(self, listing: _Listing, page: int) -> Callable[[str], tuple[str, bytes, datetime]]:
+        shown = min(page, listing.real_pages)
+        indexes = listing.posts[(shown - 1) * PER_PAGE: shown * PER_PAGE]
+        return lambda base: (HTML_TYPE, self._listing(listing, page), self._changed(indexes))
+
+    def _fixed_documents(self) -> dict[str, Callable[[str], tuple[str, bytes, datetime]]]:
+        """Pages, sitemaps and feeds at fixed paths."""
+        newest = self.site_newest
+        documents: dict[str, Callable[[str], tuple[str, bytes, datetime]]] = {
+            "/": lambda base: (HTML_TYPE, self._home(), self._changed(self.featured + self.newest[:HOME_CARDS])),
+            "/robots.txt": lambda base: (TEXT_TYPE, _ROBOTS_TXT.format(base=base).encode(), newest),
+            "/wp-login.php": lambda base: (HTML_TYPE, self._login_page(), newest),
+        }
+        for name, url, page_id in _STATIC_PAGES:
+            documents[url] = lambda base, name=name, url=url, page_id=page_id: (
+                HTML_TYPE, self._static_page(name, url, page_id), newest)
+        children = self._sitemap_children()
+        documents["/wp-sitemap.xml"] = lambda base: (
+            XML_TYPE, self._sitemap_index(base, children),
+            max((lastmod for _, lastmod, _ in children), default=newest))
+        for path, lastmod, entries in children:
+            shown = newest if path == "/wp-sitemap-posts-page-1.xml" else lastmod  # pages: no post shown
+            documents[path] = lambda base, entries=entries, shown=shown: (
+                XML_TYPE, self._urlset(base, entries()), shown)
+        news = self.newest[:NEWS_SITEMAP_POSTS]
+        documents["/news-sitemap.xml"] = lambda base: (XML_TYPE, self._news_sitemap(base, news), self._changed(news))
+        documents["/news-sitemap.xml.gz"] = lambda base: (
+            GZIP_TYPE, gzip.compress(self._news_sitemap(base, news), mtime=0), self._changed(news))
+        latest = self.newest[:FEED_POSTS]
+        documents["/feed/"] = lambda base: (RSS_TYPE, self._rss(base, "/feed/", None, latest), self._changed(latest))
+        documents["/feed/atom/"] = lambda base: (ATOM_TYPE, self._atom(base, latest), self._changed(latest))
+        documents["/comments/feed/"] = lambda base: (RSS_TYPE, self._comments_rss(base), newest)
+        for listing in self.listings:
+            items = listing.posts[:FEED_POSTS]
+            documents[listing.base + "feed/"] = lambda base, listing=listing, items=items: (
+                RSS_TYPE, self._rss(base, listing.base + "feed/", listing, items), self._changed(items))
+        return documents
 
     # --- Site model --------------------------------------------------------------------
     def _make_listings(self) -> list[_Listing]:
@@ -544,7 +745,7 @@ class _Renderer(Mapping):
         for path, category in by_path.items():
             crumbs = [(name, by_path[path[: k + 1]].url) for k, name in enumerate(path)]
             listings.append(_Listing("category", category.url, category.name, crumbs, in_category[path],
-                                     category.pagination))
+                                     category.pagination, endless=self.traps and path == _ENDLESS_CATEGORY))
         for tag, members in zip(_TAGS, by_tag):
             url = f"/tag/{_slug(tag)}/"
             listings.append(_Listing("tag", url, f"Tag: {tag}", [(tag, url)], members, "path"))
@@ -589,12 +790,187 @@ class _Renderer(Mapping):
                 words[end - 1] += "."
                 start = end
             paragraphs.append(tuple(words))
+        if post.addenda:
+            paragraphs[-1] += tuple(" ".join(post.addenda).split())
         return tuple(paragraphs)
 
     def _excerpt(self, i: int, words: int = 28) -> str:
         """The first ``words`` words of the body, trailing punctuation dropped."""
         first = [w for paragraph in self.paragraphs(i) for w in paragraph][:words]
         return " ".join(first).rstrip(".,")
+
+    # --- Sitemaps and feeds ----------------------------------------------------------
+    def _sitemap_children(self) -> list[tuple[str, datetime, Callable[[], list[tuple[str, datetime]]]]]:
+        """``(path, lastmod, entries)`` of each child of ``/wp-sitemap.xml``, in WordPress core's order."""
+        children: list[tuple[str, datetime, Callable[[], list[tuple[str, datetime]]]]] = []
+        for start in range(0, len(self.posts), SITEMAP_POSTS):
+            chunk = range(start, min(start + SITEMAP_POSTS, len(self.posts)))  # oldest first
+            children.append((f"/wp-sitemap-posts-post-{start // SITEMAP_POSTS + 1}.xml",
+                             max(self.posts[i].changed for i in chunk),
+                             lambda chunk=chunk: [(self.posts[i].url, self.posts[i].changed) for i in chunk]))
+        pages = [(url, _LAUNCH) for _, url, _ in _STATIC_PAGES]
+        children.append(("/wp-sitemap-posts-page-1.xml", _LAUNCH, lambda: pages))
+        for kind, name in (("category", "taxonomies-category"), ("tag", "taxonomies-post_tag"), ("author", "users")):
+            entries = [(listing.base, self._changed(listing.posts)) for listing in self.listings
+                       if listing.kind == kind and listing.posts]  # WordPress leaves out empty terms
+            children.append((f"/wp-sitemap-{name}-1.xml", max(moment for _, moment in entries),
+                             lambda entries=entries: entries))
+        return children
+
+    @staticmethod
+    def _sitemap_index(base: str, children: list) -> bytes:
+        rows = "".join(f"<sitemap><loc>{base}{path}</loc><lastmod>{lastmod.isoformat()}</lastmod></sitemap>\n"
+                       for path, lastmod, _ in children)
+        return (f'<?xml version="1.0" encoding="UTF-8"?>\n<sitemapindex xmlns="{_SITEMAP_NS}">\n{rows}'
+                "</sitemapindex>\n").encode()
+
+    @staticmethod
+    def _urlset(base: str, entries: list[tuple[str, datetime]]) -> bytes:
+        rows = "".join(f"<url><loc>{base}{path}</loc><lastmod>{moment.isoformat()}</lastmod></url>\n"
+                       for path, moment in entries)
+        return f'<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="{_SITEMAP_NS}">\n{rows}</urlset>\n'.encode()
+
+    def _news_sitemap(self, base: str, indexes: list[int]) -> bytes:
+        rows = []
+        for j in indexes:
+            post = self.posts[j]
+            rows.append(f"<url>\n<loc>{base}{post.url}</loc>\n<news:news>\n<news:publication>"
+                        f"<news:name>{_xml(SITE_NAME)}</news:name><news:language>en</news:language>"
+                        "</news:publication>\n"
+                        f"<news:publication_date>{post.published.isoformat()}</news:publication_date>\n"
+                        f"<news:title>{_xml(post.headline)}</news:title>\n"
+                        f"<news:keywords>{_xml(', '.join(_TAGS[t] for t in post.tags))}</news:keywords>\n"
+                        "</news:news>\n</url>\n")
+        return (f'<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="{_SITEMAP_NS}" xmlns:news="{_NEWS_NS}">\n'
+                + "".join(rows) + "</urlset>\n").encode()
+
+    @staticmethod
+    def _rss_document(base: str, self_path: str, title: str, link: str, built: datetime, items: str) -> bytes:
+        return ('<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"\n'
+                '\txmlns:content="http://purl.org/rss/1.0/modules/content/"\n'
+                '\txmlns:wfw="http://wellformedweb.org/CommentAPI/"\n'
+                '\txmlns:dc="http://purl.org/dc/elements/1.1/"\n'
+                '\txmlns:atom="http://www.w3.org/2005/Atom"\n'
+                '\txmlns:sy="http://purl.org/rss/1.0/modules/syndication/"\n'
+                '\txmlns:slash="http://purl.org/rss/1.0/modules/slash/"\n\t>\n\n<channel>\n'
+                f"\t<title>{_xml(title)}</title>\n"
+                f'\t<atom:link href="{base}{self_path}" rel="self" type="application/rss+xml" />\n'
+                f"\t<link>{link}</link>\n\t<description>{_xml(_TAGLINE)}</description>\n"
+                f"\t<lastBuildDate>{_rfc822(built)}</lastBuildDate>\n\t<language>en-US</language>\n"
+                "\t<sy:updatePeriod>\n\thourly\t</sy:updatePeriod>\n\t<sy:updateFrequency>\n\t1\t</sy:updateFrequency>\n"
+                f"\t<generator>https://wordpress.org/?v={_GENERATOR}</generator>\n"
+                f"{items}</channel>\n</rss>\n").encode()
+
+    def _rss(self, base: str, self_path: str, listing: _Listing | None, indexes: list[int]) -> bytes:
+        """WordPress's RSS 2.0 feed of the posts ``indexes`` (the site's, or an archive's)."""
+        items = []
+        for j in indexes:
+            post = self.posts[j]
+            categories = [c.name for c in post.categories] + [_TAGS[t] for t in post.tags]
+            items.append(
+                "\t<item>\n"
+                f"\t\t<title>{_xml(post.headline)}</title>\n"
+                f"\t\t<link>{base}{post.url}</link>\n"
+                f"\t\t<comments>{base}{post.url}#comments</comments>\n"
+                f"\t\t<dc:creator>{_cdata(_AUTHORS[post.author])}</dc:creator>\n"
+                f"\t\t<pubDate>{_rfc822(post.published)}</pubDate>\n"
+                + "".join(f"\t\t<category>{_cdata(name)}</category>\n" for name in categories)
+                + f'\t\t<guid isPermaLink="false">{base}/?p={post.post_id}</guid>\n'
+                f"\t\t<description>{_cdata(self._excerpt(j, 55) + ' [&#8230;]')}</description>\n"
+                f"\t\t<content:encoded>{_cdata(self._body(j))}</content:encoded>\n"
+                f"\t\t<slash:comments>{post.comments}</slash:comments>\n"
+                "\t</item>\n")
+        if listing is None:
+            title, link = SITE_NAME, base
+        else:
+            title, link = f"{listing.crumbs[-1][0]} – {SITE_NAME}", base + listing.base
+        return self._rss_document(base, self_path, title, link, self._changed(indexes), "".join(items))
+
+    def _comments_rss(self, base: str) -> bytes:
+        return self._rss_document(base, "/comments/feed/", f"Comments for {SITE_NAME}", base, self.site_newest, "")
+
+    def _atom(self, base: str, indexes: list[int]) -> bytes:
+        """WordPress's Atom 1.0 feed of the posts ``indexes``."""
+        entries = []
+        for j in indexes:
+            post = self.posts[j]
+            categories = [c.name for c in post.categories] + [_TAGS[t] for t in post.tags]
+            entries.append(
+                "\t<entry>\n"
+                f"\t\t<author>\n\t\t\t<name>{_xml(_AUTHORS[post.author])}</name>\n\t\t</author>\n"
+                f'\t\t<title type="html">{_cdata(post.headline)}</title>\n'
+                f'\t\t<link rel="alternate" type="text/html" href="{base}{post.url}" />\n'
+                f"\t\t<id>{base}/?p={post.post_id}</id>\n"
+                f"\t\t<updated>{_utc(post.changed)}</updated>\n"
+                f"\t\t<published>{_utc(post.published)}</published>\n"
+                + "".join(f'\t\t<category scheme="{base}" term="{_esc(name)}" />\n' for name in categories)
+                + f'\t\t<summary type="html">{_cdata(self._excerpt(j, 55) + " [&#8230;]")}</summary>\n'
+                f'\t\t<content type="html" xml:base="{base}{post.url}">{_cdata(self._body(j))}</content>\n'
+                "\t</entry>\n")
+        return ('<?xml version="1.0" encoding="UTF-8"?><feed\n  xmlns="http://www.w3.org/2005/Atom"\n'
+                '  xmlns:thr="http://purl.org/syndication/thread/1.0"\n  xml:lang="en-US"\n  >\n'
+                f'\t<title type="text">{_xml(SITE_NAME)}</title>\n'
+                f'\t<subtitle type="text">{_xml(_TAGLINE)}</subtitle>\n\n'
+                f"\t<updated>{_utc(self._changed(indexes))}</updated>\n\n"
+                f'\t<link rel="alternate" type="text/html" href="{base}" />\n'
+                f"\t<id>{base}/feed/atom/</id>\n"
+                f'\t<link rel="self" type="application/atom+xml" href="{base}/feed/atom/" />\n\n'
+                f'\t<generator uri="https://wordpress.org/" version="{_GENERATOR}">WordPress</generator>\n'
+                + "".join(entries) + "</feed>\n").encode()
+
+    # --- Traps ----------------------------------------------------------------------
+    def _trap_route(self, key: str) -> Callable[[str], tuple[str, bytes, datetime]] | None:
+        """Answers only a site built with traps gives: twins, date archives, extra tags, endless pages."""
+        if key.endswith("?print=1") and key[:-8] in self.by_url:
+            i = self.by_url[key[:-8]]
+            return lambda base: (HTML_TYPE, self._print_page(i), self.posts[i].changed)
+        if key.endswith("/amp/") and key[:-4] in self.by_url:
+            i = self.by_url[key[:-4]]
+            return lambda base: (HTML_TYPE, self._amp_page(i), self.posts[i].changed)
+        match = _DATE_ARCHIVE.fullmatch(key)
+        if match:
+            year, month, day, page = (int(group) if group else None for group in match.groups())
+            listing = self._date_listing(year, month, day)
+            if listing is None or (page is not None and not 2 <= page <= listing.real_pages):
+                return None
+            return self._listing_route(listing, page or 1)
+        if key.startswith("/tag/") and key.endswith("/"):
+            slug, _, rest = key[5:].partition("/")
+            if slug in self.extra_tags and rest in ("", "feed/"):
+                listing = self._extra_tag_listing(slug)
+                if not rest:
+                    return self._listing_route(listing, 1)
+                return lambda base: (RSS_TYPE, self._rss(base, key, listing, listing.posts[:FEED_POSTS]),
+                                     self._changed(listing.posts[:FEED_POSTS]))
+        if self.endless is not None and key.startswith(self.endless.base + "page/"):
+            match = re.fullmatch(r"([1-9][0-9]*)/", key[len(self.endless.base) + 5:])
+            if match and int(match[1]) > self.endless.real_pages:
+                return self._listing_route(self.endless, int(match[1]))
+        return None
+
+    def _date_listing(self, year: int, month: int, day: int | None) -> _Listing | None:
+        """A month (or day) archive; any month of years 1-9999 renders, even an empty one."""
+        if not 1 <= year <= 9999 or not 1 <= month <= 12:
+            return None
+        name = f"{_MONTHS[month - 1]} {year}"
+        crumbs = [(name, f"/{year:04d}/{month:02d}/")]
+        if day is None:
+            return _Listing("date", crumbs[0][1], f"Month: {name}", crumbs,
+                            self.by_month.get((year, month), []), "path", month=(year, month))
+        try:
+            datetime(year, month, day)
+        except ValueError:
+            return None
+        crumbs.append((str(day), f"/{year:04d}/{month:02d}/{day:02d}/"))
+        return _Listing("date", crumbs[1][1], f"Day: {_MONTHS[month - 1]} {day}, {year}", crumbs,
+                        self.by_day.get((year, month, day), []), "path", month=(year, month))
+
+    def _extra_tag_listing(self, slug: str) -> _Listing:
+        """A tag of the big tag cloud: the (at most one page of) articles whose headline has the word."""
+        name = self.extra_tags[slug]
+        needle = name.casefold()
+        hits = [j for j in self.newest if needle in self.posts[j].headline.casefold()][:PER_PAGE]
+        return _Listing("tag", f"/tag/{slug}/", f"Tag: {name}", [(name, f"/tag/{slug}/")], hits, "path")
 
     # --- Shared chrome ----------------------------------------------------------------
     def _menu_items(self, tops: list[str], id_base: int, li_prefix: str, with_pages: bool) -> str:
@@ -671,17 +1047,54 @@ class _Renderer(Mapping):
         return ('<div class="trending-ticker"><span class="trending-label">Trending</span>\n'
                 '<ul class="trending-list">\n' + "\n".join(items) + "\n</ul></div>\n")
 
-    def _sidebar(self) -> str:
+    def _sidebar(self, month: tuple[int, int]) -> str:
+        """Recent News and the tag cloud; with traps, a bigger cloud, a calendar of ``month`` and searches."""
         recent = "\n".join(
             f'<li><h4 class="recent-title"><a href="{self.posts[j].url}">{_esc(self.posts[j].headline)}</a>'
             f'</h4><span class="recent-date">{_long_date(self.posts[j].published)}</span></li>'
             for j in self.recent)
-        tags = " ".join(f'<a href="/tag/{_slug(tag)}/" class="tag-cloud-link">{_esc(tag)}</a>' for tag in _TAGS)
+        cloud = [(_slug(tag), tag) for tag in _TAGS] + list(self.extra_tags.items())
+        tags = " ".join(f'<a href="/tag/{slug}/" class="tag-cloud-link">{_esc(tag)}</a>' for slug, tag in cloud)
+        traps = ""
+        if self.traps:
+            searches = "\n".join(f'<li><a href="/?s={quote_plus(term)}">{_esc(term)}</a></li>'
+                                 for term in _TRAP_SEARCHES)
+            traps = (self._calendar(*month) + '<div class="widget widget_popular_searches">'
+                     f'<h3 class="widget-title">Popular Searches</h3>\n<ul>\n{searches}\n</ul></div>\n')
         return ('<aside id="secondary" class="sidebar widget-area">\n'
                 '<div class="widget widget_recent_news"><h3 class="widget-title">Recent News</h3>\n'
                 f'<ul class="recent-news">\n{recent}\n</ul></div>\n'
                 '<div class="widget widget_tag_cloud"><h3 class="widget-title">Tags</h3>'
-                f'<div class="tagcloud">{tags}</div></div>\n</aside>\n')
+                f'<div class="tagcloud">{tags}</div></div>\n{traps}</aside>\n')
+
+    def _calendar(self, year: int, month: int) -> str:
+        """WordPress's calendar widget; its « / » links are there for every month (a trap)."""
+        rows = []
+        for week in calendar.Calendar().monthdayscalendar(year, month):
+            cells = []
+            for day in week:
+                if not day:
+                    cells.append('<td class="pad">&nbsp;</td>')
+                elif (year, month, day) in self.by_day:
+                    cells.append(f'<td><a href="/{year:04d}/{month:02d}/{day:02d}/" aria-label="Posts published on '
+                                 f'{_MONTHS[month - 1]} {day}, {year}">{day}</a></td>')
+                else:
+                    cells.append(f"<td>{day}</td>")
+            rows.append("<tr>" + "".join(cells) + "</tr>")
+        before = (year, month - 1) if month > 1 else (year - 1, 12)
+        after = (year, month + 1) if month < 12 else (year + 1, 1)
+        prev = (f'<a href="/{before[0]:04d}/{before[1]:02d}/">« {_MONTHS[before[1] - 1][:3]}</a>'
+                if before[0] >= 1 else "")
+        next_ = (f'<a href="/{after[0]:04d}/{after[1]:02d}/">{_MONTHS[after[1] - 1][:3]} »</a>'
+                 if after[0] <= 9999 else "")
+        days = "".join(f'<th scope="col" title="{day}">{day[0]}</th>' for day in _WEEKDAYS)
+        return ('<div class="widget widget_calendar"><h3 class="widget-title">Archives</h3>'
+                '<div id="calendar_wrap" class="calendar_wrap"><table id="wp-calendar" class="wp-calendar-table">\n'
+                f"<caption>{_MONTHS[month - 1]} {year}</caption>\n<thead><tr>{days}</tr></thead>\n"
+                "<tbody>\n" + "\n".join(rows) + "\n</tbody>\n</table>"
+                '<nav aria-label="Previous and next months" class="wp-calendar-nav">'
+                f'<span class="wp-calendar-nav-prev">{prev}</span> <span class="pad">&nbsp;</span> '
+                f'<span class="wp-calendar-nav-next">{next_}</span></nav></div></div>\n')
 
     def _footer(self) -> str:
         every = sorted([*self.categories, _UNCATEGORIZED], key=lambda c: c.name.casefold())
@@ -709,13 +1122,16 @@ class _Renderer(Mapping):
                 '<button type="submit">Log In</button></form>\n'
                 '<p><a href="/wp-login.php?action=lostpassword">Forgotten Password?</a></p>\n</div>\n')
 
-    def _document(self, title: str, head: str, body_class: str, main: str, current: int | None) -> bytes:
+    def _document(self, title: str, head: str, body_class: str, main: str, current: int | None,
+                  feeds: str = "", month: tuple[int, int] | None = None) -> bytes:
+        """A themed page; ``feeds``: more feed links for ``<head>``; ``month``: the calendar's (traps only)."""
+        bottom = self.chrome_bottom if month is None or not self.traps else self._sidebar(month) + self.chrome_end
         return (f'<!DOCTYPE html>\n<html lang="en-US">\n<head>\n<meta charset="UTF-8">\n'
                 '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-                f"<title>{_esc(title)}</title>\n{head}</head>\n<body class=\"{body_class}\">\n"
+                f"<title>{_esc(title)}</title>\n{_FEED_LINKS}{feeds}{head}</head>\n<body class=\"{body_class}\">\n"
                 '<div id="page" class="site">\n' + self.chrome_top + self._ticker(current)
                 + '<div id="content" class="site-content"><div class="container">\n'
-                + main + self.chrome_bottom + "</body>\n</html>\n").encode()
+                + main + bottom + "</body>\n</html>\n").encode()
 
     # --- Listings ---------------------------------------------------------------------
     def _card(self, j: int, heading: str = "h2", tracking: str = "") -> str:
@@ -776,8 +1192,11 @@ class _Renderer(Mapping):
                       + "\n".join(links) + "</div></nav>\n")
 
     def _listing(self, listing: _Listing, page: int) -> bytes:
-        pages = max(1, math.ceil(len(listing.posts) / PER_PAGE))
-        shown = listing.posts[(page - 1) * PER_PAGE: page * PER_PAGE]
+        """One archive page; past the real end of an endless archive, its last real page again."""
+        real = listing.real_pages
+        pages = max(real, page + 1) if listing.endless else real
+        shown_page = min(page, real)
+        shown = listing.posts[(shown_page - 1) * PER_PAGE: shown_page * PER_PAGE]
         head, nav = self._pagination(listing, page, pages)
         cards = "".join(self._card(j, tracking=listing.kind if k % 4 == 1 else "") for k, j in enumerate(shown)) \
             or '<p class="no-results">Nothing Found. It seems we can’t find what you’re looking for.</p>\n'
@@ -785,7 +1204,11 @@ class _Renderer(Mapping):
         main = ('<main id="main" class="site-main">\n' + self._crumbs(listing.crumbs, True)
                 + f'<header class="page-header"><h1 class="page-title">{_esc(listing.title)}</h1></header>\n'
                 + cards + nav + "</main>\n")
-        return self._document(f"{listing.title}{suffix} – {SITE_NAME}", head, listing.body_class, main, None)
+        feeds = (f'<link rel="alternate" type="application/rss+xml" title="{_esc(listing.feed_title)}" '
+                 f'href="{listing.base}feed/">\n') if listing.feed_title else ""
+        body = self._document(f"{listing.title}{suffix} – {SITE_NAME}", head, listing.body_class, main, None,
+                              feeds, listing.month)
+        return _with_session_ids(body) if self.traps else body
 
     def _home(self) -> bytes:
         featured = "".join(self._card(j, "h3") for j in self.featured)
@@ -799,9 +1222,12 @@ class _Renderer(Mapping):
                 "</section>\n</main>\n")
         return self._document(f"{SITE_NAME} – Invented news, every day", "", "home blog", main, None)
 
-    def _search(self, term: str) -> bytes:
+    def _search_hits(self, term: str) -> list[int]:
         needle = term.casefold().strip()
-        hits = [j for j in self.newest if needle and needle in self.posts[j].headline.casefold()][:PER_PAGE]
+        return [j for j in self.newest if needle and needle in self.posts[j].headline.casefold()][:PER_PAGE]
+
+    def _search(self, term: str) -> bytes:
+        hits = self._search_hits(term)
         cards = "".join(self._card(j) for j in hits) or '<p class="no-results">Nothing Found.</p>\n'
         main = ('<main id="main" class="site-main">\n<header class="page-header"><h1 class="page-title">'
                 f"Search Results for: {_esc(term)}</h1></header>\n{cards}</main>\n")
@@ -886,6 +1312,55 @@ class _Renderer(Mapping):
             out.append("<p>" + " ".join(words) + "</p>")
         return "\n".join(out)
 
+    def _comments(self, i: int) -> str:
+        """The comments area: closed; with traps, the comments with a ``?replytocom=`` link each."""
+        post = self.posts[i]
+        title = f'<div id="comments" class="comments-area"><h2 class="comments-title">{post.comments} Comments</h2>'
+        if not self.traps:
+            return title + '<p class="no-comments">Comments are closed.</p></div>\n'
+        rng = random.Random(f"{self.seed}:comments:{post.post_id}")
+        items = []
+        for k in range(post.comments):
+            comment_id = post.post_id * 100 + k + 1
+            items.append(
+                f'<li id="comment-{comment_id}" class="comment"><article class="comment-body">'
+                f'<footer class="comment-meta"><b class="fn">{_esc(rng.choice(_READERS))}</b></footer>'
+                f'<div class="comment-content"><p>{_esc(rng.choice(_COMMENT_TEXTS))}</p></div>'
+                f'<div class="reply"><a rel="nofollow" class="comment-reply-link" '
+                f'href="{post.url}?replytocom={comment_id}#respond" data-commentid="{comment_id}">Reply</a>'
+                "</div></article></li>")
+        return (title + '<ol class="comment-list">\n' + "\n".join(items) + "\n</ol>\n"
+                '<div id="respond" class="comment-respond"><h3 class="comment-reply-title">Leave a Reply</h3>'
+                f'<form action="/wp-comments-post.php" method="post"><textarea name="comment"></textarea>'
+                f'<input type="hidden" name="comment_post_ID" value="{post.post_id}">'
+                '<button type="submit">Post Comment</button></form></div></div>\n')
+
+    def _amp_page(self, i: int) -> bytes:
+        """The AMP twin of an article (a trap: the same story at another URL, canonical to the article)."""
+        post = self.posts[i]
+        return ('<!doctype html>\n<html amp lang="en-US">\n<head><meta charset="utf-8">'
+                f"<title>{_esc(post.headline)} – {SITE_NAME}</title>\n"
+                f'<link rel="canonical" href="{post.url}">\n'
+                '<meta name="viewport" content="width=device-width">\n'
+                '<script async src="https://cdn.ampproject.org/v0.js"></script></head>\n'
+                f'<body><header class="amp-header"><a href="/">{SITE_NAME}</a></header>\n'
+                f'<article class="amp-post"><h1 class="amp-post-title">{_esc(post.headline)}</h1>\n'
+                f'<div class="amp-post-meta">By {_esc(_AUTHORS[post.author])} '
+                f"{self._time(post.published)}</div>\n"
+                f'<div class="amp-post-content">\n{self._body(i)}\n</div></article>\n</body>\n</html>\n').encode()
+
+    def _print_page(self, i: int) -> bytes:
+        """The print twin of an article (a trap: the same story, no canonical link, ``noindex``)."""
+        post = self.posts[i]
+        return ('<!DOCTYPE html>\n<html lang="en-US">\n<head><meta charset="UTF-8">'
+                f"<title>{_esc(post.headline)} – {SITE_NAME}</title>\n"
+                '<meta name="robots" content="noindex, follow"></head>\n'
+                f'<body class="print"><article><h1>{_esc(post.headline)}</h1>\n'
+                f'<p class="print-meta">By {_esc(_AUTHORS[post.author])}, {_long_date(post.published)}</p>\n'
+                f'<div class="entry-content">\n{self._body(i)}\n</div>\n'
+                f'<p class="print-source">Source: <a href="{post.url}">{_esc(post.headline)}</a></p></article>'
+                "</body>\n</html>\n").encode()
+
     def _article(self, i: int) -> bytes:
         post = self.posts[i]
         author = _AUTHORS[post.author]
@@ -902,6 +1377,8 @@ class _Renderer(Mapping):
             head += f'<link rel="canonical" href="{post.url}">\n'
         if post.date_variant == "json-ld":
             head += self._json_ld(post)
+        if self.traps:
+            head += f'<link rel="amphtml" href="{post.url}amp/">\n'
 
         if post.date_variant == "text":
             date = f'<span class="post-date">{_long_date(post.published)} {_clock(post.published)}</span>'
@@ -950,17 +1427,36 @@ class _Renderer(Mapping):
             f'<a class="share-facebook" href="https://www.facebook.com/sharer/sharer.php?u={share}" '
             'rel="nofollow noopener" target="_blank">Share on Facebook</a> '
             f'<a class="share-twitter" href="https://twitter.com/intent/tweet?url={share}" '
-            'rel="nofollow noopener" target="_blank">Share on Twitter</a></div>\n'
+            'rel="nofollow noopener" target="_blank">Share on Twitter</a>'
+            + (f' <a class="share-print" href="{post.url}?print=1" rel="nofollow">Print</a>' if self.traps else "")
+            + "</div>\n"
             f'<nav class="navigation post-navigation" aria-label="Posts"><div class="nav-links">{neighbours}'
             "</div></nav>\n"
             f'<section class="related-posts"><h2 class="related-posts-title">Related Posts</h2>\n{related}\n'
             "</section>\n"
             f'<div class="comments-count"><a href="{post.url}#comments">{post.comments} Comments</a></div>\n'
-            f'<div id="comments" class="comments-area"><h2 class="comments-title">{post.comments} Comments</h2>'
-            '<p class="no-comments">Comments are closed.</p></div>\n'
+            + self._comments(i) +
             "</article>\n</main>\n")
         return self._document(f"{post.headline} – {SITE_NAME}", head,
                               f"post-template-default single single-post postid-{post.post_id}", main, i)
+
+
+_DATE_ARCHIVE = re.compile(r"/(\d{4})/(\d{2})/(?:(\d{2})/)?(?:page/(\d+)/)?")
+_LISTING_HREF = re.compile(
+    rb'href="(/(?:(?:category|tag|author)/(?:[a-z0-9-]+/)+|\d{4}/\d{2}/(?:\d{2}/)?(?:page/\d+/)?))((?:\?[^"#]*)?)"')
+
+
+def _with_session_ids(body: bytes) -> bytes:
+    """Add one random ``sid`` to every link to an archive page (a trap: the URLs differ on every render)."""
+    sid = os.urandom(8).hex().encode()
+
+    def add(match: re.Match) -> bytes:
+        path, query = match.group(1), match.group(2)
+        if path.endswith(b"/feed/"):
+            return match.group(0)
+        return b'href="' + path + query + (b"&amp;" if query else b"?") + b"sid=" + sid + b'"'
+
+    return _LISTING_HREF.sub(add, body)
 
 
 def _ground_truth(post: _Post) -> dict:
@@ -976,11 +1472,60 @@ def _ground_truth(post: _Post) -> dict:
         "tags": [_TAGS[t] for t in post.tags],
         "readingTimeMinutes": post.minutes,
         "readingTimeSource": "label" if post.has_label else "computed",
-        "wordCount": post.words,
+        "wordCount": post.word_count,
         "dateVariant": post.date_variant,
         "breadcrumbVariant": post.crumb_variant,
         "hasCanonical": post.has_canonical,
     }
+
+
+@dataclass
+class _State:
+    """What a build made, and what ``publish()`` / ``edit()`` changed since; guarded by ``lock``."""
+
+    posts: list[_Post]  # every built post, oldest first, edits applied
+    visible: int  # posts[:visible] are published
+    categories: list[_Category]
+    seed: int
+    traps: bool
+    renderer: _Renderer | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def render(self) -> _Renderer:
+        self.renderer = _Renderer(self.posts[: self.visible], self.categories, self.seed, self.traps)
+        return self.renderer
+
+
+@dataclass(frozen=True)
+class DemoResponse:
+    """One answer of the site: ``status``, response ``headers`` (``Content-Type``, ``Location``,
+    ``Last-Modified``, ``ETag`` as they apply) and ``body`` (empty for 304)."""
+
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+
+_MOVED = '<!DOCTYPE html>\n<html><body><a href="{}">Moved</a></body></html>\n'
+
+
+def _not_modified(request_headers: Mapping[str, str], etag: str, modified: datetime | None) -> bool:
+    """Whether a conditional GET is answered 304: ``If-None-Match`` decides if present, else ``If-Modified-Since``."""
+    headers = {name.lower(): value for name, value in request_headers.items()}
+    match = headers.get("if-none-match")
+    if match is not None:
+        tags = {tag.strip().removeprefix("W/") for tag in match.split(",")}
+        return etag in tags or "*" in tags
+    since = headers.get("if-modified-since")
+    if since is None or modified is None:
+        return False
+    try:
+        moment = parsedate_to_datetime(since)
+    except (TypeError, ValueError, IndexError):
+        return False
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment >= modified.replace(microsecond=0)
 
 
 @dataclass
@@ -989,26 +1534,34 @@ class DemoSite:
 
     ``pages``: lazy mapping of path with query string (``"/"``,
     ``"/category/world-news/page/2/"``, ``"/category/politics/?paged=2"``,
-    ``"/2025/02/19/<slug>/"``, ``"/?s=term"``) to ``(content_type, body_bytes)``;
-    only canonical keys exist (no tracking parameters, trailing ``/`` kept).
+    ``"/2025/02/19/<slug>/"``, ``"/feed/"``, ``"/wp-sitemap.xml"``,
+    ``"/?s=term"``) to ``(content_type, body_bytes)``; only canonical keys
+    exist (no tracking parameters, trailing ``/`` kept). Sitemaps, feeds and
+    robots.txt read through it carry ``http://demo.invalid`` absolute URLs;
+    ``get()`` / ``respond()`` take the real base URL.
 
-    ``ground_truth``: one dict per article, oldest first, with keys ``url``
-    (path), ``headline``, ``datePublished`` (UTC, ``...Z``, minute precision),
-    ``datePublishedLocal`` (``+08:00``), ``dateModified`` (UTC, or None when
-    the page shows no modification date), ``section`` (menu path of the
-    primary category), ``sections`` (all category paths, primary first),
-    ``authors``, ``tags``, ``readingTimeMinutes`` (int minutes),
+    ``ground_truth``: one dict per published article, oldest first, with keys
+    ``url`` (path), ``headline``, ``datePublished`` (UTC, ``...Z``, minute
+    precision), ``datePublishedLocal`` (``+08:00``), ``dateModified`` (UTC,
+    or None when the page shows no modification date), ``section`` (menu
+    path of the primary category), ``sections`` (all category paths, primary
+    first), ``authors``, ``tags``, ``readingTimeMinutes`` (int minutes),
     ``readingTimeSource`` (``label``/``computed``), ``wordCount`` (words of
     the ``entry-content`` paragraphs), ``dateVariant``
     (``json-ld``/``time``/``text``), ``breadcrumbVariant``
     (``home``/``home-last-text``/``no-home``/``child-only``) and
-    ``hasCanonical`` (whether ``<link rel="canonical">`` is present).
+    ``hasCanonical`` (whether ``<link rel="canonical">`` is present). The
+    list object stays the same; ``publish()`` and ``edit()`` update it in place.
 
     ``sections``: ``{"path": [names], "url": path}`` for every menu category
     of both menus, each once, top-level before its children.
 
     ``non_article_paths``: paths that must never become articles (home,
-    archives and their pages, static pages, login, robots.txt, a search).
+    archives and their pages, static pages, login, robots.txt, feeds,
+    sitemaps, a search); updated in place by ``publish()``.
+
+    ``endless_archive``: with traps, the category whose ``page/N/`` never
+    ends (``"/category/world-news/"``); else None.
     """
 
     pages: Mapping[str, tuple[str, bytes]] = field(repr=False)
@@ -1017,62 +1570,200 @@ class DemoSite:
     non_article_paths: list[str] = field(repr=False)
     timezone: str = SITE_TIMEZONE
     name: str = SITE_NAME
+    endless_archive: str | None = None
+    _state: _State | None = field(default=None, repr=False, compare=False)
 
-    def get(self, path_with_query: str) -> tuple[int, str, bytes]:
+    # --- Publishing -----------------------------------------------------------------
+    @property
+    def unpublished(self) -> int:
+        """How many built articles are still hidden."""
+        return len(self._state.posts) - self._state.visible if self._state else 0
+
+    @property
+    def real_page_count(self) -> int:
+        """Distinct real pages: home, archive pages (category, tag, author), articles, static pages.
+
+        Feeds, sitemaps, robots.txt, login, searches and trap pages are not
+        counted: a crawler that avoids the traps fetches about this many HTML pages.
+        """
+        pages = self.pages if isinstance(self.pages, _Renderer) else self._require_state().renderer
+        return pages.real_page_count
+
+    def publish(self, k: int = 1) -> list[dict]:
+        """Make the next ``k`` hidden articles (oldest hidden first) visible everywhere at once.
+
+        :param k: how many; fewer are published when fewer are hidden.
+        :return: the ground-truth dicts of the articles just published.
+        """
+        state = self._require_state()
+        with state.lock:
+            start = state.visible
+            state.visible = min(len(state.posts), start + max(0, k))
+            self._install(state.render())
+            return [_ground_truth(post) for post in state.posts[start: state.visible]]
+
+    def edit(self, k: int = 1) -> list[str]:
+        """Revise ``k`` published articles: one sentence added to the body and a new modified time.
+
+        The articles are chosen deterministically: those with a visible
+        modification date (``json-ld`` and ``time`` date variants), least
+        edited first, nearest the middle of the archive first. The new
+        modified time is an hour after the newest publication or
+        modification on the site, or the current time if that is later (a
+        minute apart within one call), so
+        their ``Last-Modified`` and ``ETag`` change, and their ground truth
+        (``dateModified``, ``wordCount``, ``readingTimeMinutes``) is updated.
+
+        :return: the URL paths of the edited articles, oldest first.
+        """
+        state = self._require_state()
+        with state.lock:
+            visible = state.posts[: state.visible]
+            middle = (len(visible) - 1) / 2
+            chosen = sorted(sorted((i for i, post in enumerate(visible) if post.date_variant != "text"),
+                                   key=lambda i: (len(visible[i].addenda), abs(i - middle), i))[: max(0, k)])
+            # Not before the real clock: a crawler compares sitemap lastmods with its own last run.
+            now = datetime.now(_TZ).replace(second=0, microsecond=0)
+            after = max(max(post.changed for post in visible) + timedelta(hours=1), now)
+            for n, i in enumerate(chosen):
+                post = state.posts[i]
+                modified = after + timedelta(minutes=n)
+                addenda = (*post.addenda, f"Updated on {_long_date(modified)} with new details from the newsroom.")
+                computed = math.ceil((post.words + sum(len(a.split()) for a in addenda)) / 200)
+                state.posts[i] = replace(post, modified=modified, addenda=addenda,
+                                         minutes=computed + 1 if post.has_label else computed)
+            self._install(state.render())
+            return [state.posts[i].url for i in chosen]
+
+    def _require_state(self) -> _State:
+        if self._state is None:
+            raise RuntimeError("this DemoSite was not made by build_demo_site()")
+        return self._state
+
+    def _install(self, renderer: _Renderer) -> None:
+        """Serve ``renderer`` from now on; ground truth and non-article paths follow, in place."""
+        self.pages = renderer
+        self.ground_truth[:] = [_ground_truth(post) for post in renderer.posts]
+        self.non_article_paths[:] = [key for key in renderer.keys if key not in renderer.by_url] + ["/?s=demo"]
+
+    # --- Answering requests ----------------------------------------------------------
+    def get(self, path_with_query: str, base_url: str = DEFAULT_BASE_URL) -> tuple[int, str, bytes]:
         """Answer one request target as the site would: ``(status, content_type, body)``.
 
         200 for a page (unknown query parameters such as ``utm_*`` are ignored,
         ``paged=N`` selects an archive page only where the site paginates that
         way, ``s`` on ``/`` searches); 301 for a path lacking only its trailing
-        ``/`` (its ``Location`` is that path plus ``/``); 404 with a small HTML
-        page otherwise. The fragment, if any, is ignored.
+        ``/`` (its ``Location`` is that path plus ``/``), for ``/sitemap.xml``
+        (to ``/wp-sitemap.xml``) and for ``/?p=<post id>`` (to the article),
+        those two with absolute ``Location``; 404 with a small HTML page
+        otherwise. The fragment, if any, is ignored. ``base_url`` (scheme and
+        host) prefixes the absolute URLs of sitemaps, feeds and robots.txt.
         """
-        status, content_type, body, _ = self._respond(path_with_query)
-        return status, content_type, body
+        response = self.respond(path_with_query, base_url)
+        return response.status, response.headers["Content-Type"], response.body
 
-    def _respond(self, target: str) -> tuple[int, str, bytes, str | None]:
+    def respond(self, target: str, base_url: str = DEFAULT_BASE_URL,
+                headers: Mapping[str, str] | None = None) -> DemoResponse:
+        """Answer a GET of ``target`` with request ``headers``, as ``get()`` but with response headers.
+
+        A 200 carries ``ETag`` (quoted, from the body bytes) and ``Last-Modified``
+        (an article: its modified, else published time; a listing, feed or
+        sitemap: the newest change among the posts it shows; anything else, or
+        a listing that shows none: the newest change on the site). It becomes
+        a bodiless 304 when ``If-None-Match`` names the ETag (or is ``*``), or,
+        without ``If-None-Match``, when ``If-Modified-Since`` is not before
+        ``Last-Modified``. When ``pages`` was replaced by a mapping that is not
+        the site's own, responses carry only the ``ETag``.
+        """
+        base = base_url.rstrip("/")
+        pages = self.pages  # one state for the whole answer, even if publish() runs meanwhile
+        token = _BASE_URL.set(base)
+        try:
+            status, content_type, body, location, modified = self._lookup(pages, target, base)
+        finally:
+            _BASE_URL.reset(token)
+        if status != 200:
+            return DemoResponse(status, {"Content-Type": content_type, **({"Location": location} if location else {})},
+                                body)
+        validators = {"Last-Modified": _http_date(modified)} if modified else {}
+        validators["ETag"] = _etag(body)
+        if headers is not None and _not_modified(headers, validators["ETag"], modified):
+            return DemoResponse(304, validators, b"")
+        return DemoResponse(200, {"Content-Type": content_type, **validators}, body)
+
+    def _lookup(self, pages: Mapping[str, tuple[str, bytes]], target: str, base: str
+                ) -> tuple[int, str, bytes, str | None, datetime | None]:
         parts = urlsplit(target)
         params = dict(parse_qsl(parts.query, keep_blank_values=True))
-        key = self._key(parts.path or "/", params)
-        if key in self.pages:
-            content_type, body = self.pages[key]
-            return 200, content_type, body, None
-        if not parts.path.endswith("/") and self._key(parts.path + "/", params) in self.pages:
-            location = parts.path + "/" + (f"?{parts.query}" if parts.query else "")
-            body = f'<!DOCTYPE html>\n<html><body><a href="{_esc(location)}">Moved</a></body></html>\n'
-            return 301, HTML_TYPE, body.encode(), location
-        return 404, HTML_TYPE, _NOT_FOUND_BODY, None
+        path = parts.path or "/"
+        location = None
+        if path == "/sitemap.xml":
+            location = base + "/wp-sitemap.xml"
+        elif path == "/" and params.get("p", "").isdigit() and "s" not in params and isinstance(pages, _Renderer):
+            i = pages.by_id.get(int(params["p"]))
+            location = base + pages.posts[i].url if i is not None else None
+        if location:
+            return 301, HTML_TYPE, _MOVED.format(_esc(location)).encode(), location, None
+        key = self._key(pages, path, params)
+        if isinstance(pages, _Renderer):
+            answer = pages._route(key)
+            if answer is not None:
+                content_type, body, modified = answer(base)
+                return 200, content_type, body, None, modified
+        elif key in pages:
+            content_type, body = pages[key]
+            return 200, content_type, body, None, None
+        if not path.endswith("/") and self._key(pages, path + "/", params) in pages:
+            location = path + "/" + (f"?{parts.query}" if parts.query else "")
+            return 301, HTML_TYPE, _MOVED.format(_esc(location)).encode(), location, None
+        return 404, HTML_TYPE, _NOT_FOUND_BODY, None, None
 
     @staticmethod
-    def _key(path: str, params: dict[str, str]) -> str:
+    def _key(pages: Mapping[str, tuple[str, bytes]], path: str, params: dict[str, str]) -> str:
         if path == "/" and "s" in params:
             return "/?s=" + quote_plus(params["s"])
+        if params.get("print") == "1" and getattr(pages, "traps", False):
+            return path + "?print=1"
         paged = params.get("paged", "1")
         return f"{path}?paged={paged}" if paged != "1" else path
 
 
-def build_demo_site(n_articles: int = 72, seed: int = 7) -> DemoSite:
+def build_demo_site(n_articles: int = 72, seed: int = 7, unpublished: int = 0, traps: bool = False) -> DemoSite:
     """Build the demo site with ``n_articles`` articles (>= 1), deterministically from ``seed``.
 
     Articles are dated over the 730 days before 2026-11-01 (Singapore time)
     and spread evenly over the 11 top-level sections. Building is cheap
     (pages render on request): 5,000 articles take well under a second.
+
+    :param unpublished: how many of the newest articles start hidden (0 to
+        ``n_articles - 1``): they appear nowhere and their URLs 404 until
+        ``DemoSite.publish()``. The articles themselves do not depend on it.
+    :param traps: add crawler traps (see the module docstring); off by
+        default, and without them the pages do not change.
     """
     if n_articles < 1:
         raise ValueError("n_articles must be at least 1")
+    if not 0 <= unpublished < n_articles:
+        raise ValueError("unpublished must be between 0 and n_articles - 1")
     categories = _categories()
-    posts = _make_posts(n_articles, seed, categories)
-    renderer = _Renderer(posts, categories, seed)
+    state = _State(_make_posts(n_articles, seed, categories), n_articles - unpublished, categories, seed, traps)
+    renderer = state.render()
     by_path = {c.path: c for c in categories}
     menu_paths = [c.path for c in categories if c.path[0] in _MAIN_MENU]
     menu_paths += [c.path for c in categories if c.path[0] in _TOP_MENU and c.path[0] not in _MAIN_MENU]
-    articles = set(renderer.by_url)
-    return DemoSite(
+    site = DemoSite(
         pages=renderer,
-        ground_truth=[_ground_truth(post) for post in posts],
+        ground_truth=[],
         sections=[{"path": list(path), "url": by_path[path].url} for path in menu_paths],
-        non_article_paths=[key for key in renderer.keys if key not in articles] + ["/?s=demo"],
+        non_article_paths=[],
+        endless_archive=renderer.endless.base if renderer.endless else None,
+        _state=state,
     )
+    site._install(renderer)
+    return site
+
+
+_HOST = re.compile(r"(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?")
 
 
 class _QuietServer(ThreadingHTTPServer):
@@ -1088,13 +1779,18 @@ class DemoServer:
     Use as a context manager, or call ``start()`` / ``stop()``. The socket is
     bound on construction, so ``base_url`` (``"http://127.0.0.1:PORT"``) is
     known at once. ``requests`` logs every request target (path with query)
-    in arrival order. Answers GET and HEAD over HTTP/1.1 with keep-alive,
-    writes nothing to stderr. A stopped server cannot be restarted.
+    in arrival order, ``responses`` every ``(target, status)`` once answered
+    (count the 304s there). Absolute URLs in sitemaps, feeds and robots.txt
+    use the request's ``Host`` (else ``base_url``). Answers GET and HEAD over
+    HTTP/1.1 with keep-alive, conditional requests with 304, writes nothing
+    to stderr. ``site.publish()`` / ``site.edit()`` show at once; ``site``
+    may be replaced while serving. A stopped server cannot be restarted.
     """
 
     def __init__(self, site: DemoSite, host: str = "127.0.0.1", port: int = 0):
         self.site = site
         self.requests: list[str] = []
+        self.responses: list[tuple[str, int]] = []
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._httpd = _QuietServer((host, port), self._handler_class())
@@ -1117,15 +1813,19 @@ class DemoServer:
             def _answer(self, send_body: bool) -> None:
                 with server._lock:
                     server.requests.append(self.path)
-                status, content_type, body, location = server.site._respond(self.path)
-                self.send_response(status)
-                self.send_header("Content-Type", content_type)
-                self.send_header("Content-Length", str(len(body)))
-                if location:
-                    self.send_header("Location", location)
+                host = self.headers.get("Host", "")
+                base = f"http://{host}" if _HOST.fullmatch(host) else server.base_url
+                response = server.site.respond(self.path, base, self.headers)
+                with server._lock:
+                    server.responses.append((self.path, response.status))
+                self.send_response(response.status)
+                for name, value in response.headers.items():
+                    self.send_header(name, value)
+                if response.status != 304:
+                    self.send_header("Content-Length", str(len(response.body)))
                 self.end_headers()
-                if send_body:
-                    self.wfile.write(body)
+                if send_body and response.body:
+                    self.wfile.write(response.body)
 
             def log_message(self, format: str, *args) -> None:
                 pass

@@ -56,7 +56,7 @@ Stats (all under ``aggregator/``): ``pages/articles``,
 ``pages/not_article/<reason>``, ``pages/not_html``, ``listings/pages``,
 ``listings/max_pages_reached``, ``listings/repeated_page``,
 ``listings/not_listing``, ``home/no_menu``, ``articles/discovered``
-(distinct article URLs met), ``incremental/skipped_known``,
+(distinct article URLs met), ``incremental/skipped_known`` (distinct URLs),
 ``incremental/revisit/<recent|lastmod|refresh>``,
 ``incremental/not_modified``, ``incremental/pagination_stopped``,
 ``incremental/archive_unreadable``, ``sitemaps/fetched``, ``sitemaps/urls``,
@@ -488,7 +488,8 @@ class NewsSpider(scrapy.Spider):
         """The request for an article URL (canonical), or None when the archive holds it
         unchanged (:func:`aggregator.incremental.revisit_reason`); with the archived article."""
         key = hash(url)
-        if key not in self._discovered:
+        first_time = key not in self._discovered
+        if first_time:
             self._discovered.add(key)
             self._inc("articles/discovered")
         known = self._archive_call(lambda: self.archive.lookup(url), None)
@@ -497,7 +498,8 @@ class NewsSpider(scrapy.Spider):
             known, now=self.run_started, recrawl_days=self.recrawl_days, lastmod=lastmod, refresh=self.refresh
         )
         if reason is None:
-            self._inc("incremental/skipped_known")
+            if first_time:  # counted once per URL, however many listings show it
+                self._inc("incremental/skipped_known")
             return None, known
         headers, meta = {}, {}
         if reason != "new":

@@ -221,8 +221,10 @@ def test_crawl_killed_mid_write_leaves_a_sound_archive_and_the_next_crawl_comple
         assert [r["status"] for r in runs] == ["running", "finished"]
         assert runs[0]["finished"] is None
         assert runs[1]["finish_reason"] == "finished"
-        # The second crawl wrote what the killed one had not (its unflushed batch was lost with it).
-        assert (runs[1]["new"], runs[1]["updated"], runs[1]["unchanged"]) == (total - killed_count, 0, killed_count)
+        # The second crawl wrote what the killed one had not (its unflushed batch was lost with it),
+        # and did not fetch again what the killed one had archived.
+        assert (runs[1]["new"], runs[1]["updated"], runs[1]["unchanged"]) == (total - killed_count, 0, 0)
+        assert second.stats["aggregator/incremental/skipped_known"] == killed_count
     finally:
         db.conn.close()
 
@@ -277,7 +279,8 @@ def test_changed_articles_keep_their_old_versions_as_revisions(tmp_path):
         before = {urlsplit(r["canonical_url"]).path: dict(r) for r in db.query("SELECT * FROM articles")}
         db.conn.close()
         server.site = revised  # the same host and port: the same canonical URLs
-        second = run_crawl(f"{server.base_url}/", archive, settings)
+        # The edits move no date or validator: only a refresh run sees them.
+        second = run_crawl(f"{server.base_url}/", archive, settings, spider_args={"refresh": "1"})
     assert second.returncode == 0, second.log[-3000:]
 
     db = open_archive(archive, create=False)

@@ -282,6 +282,11 @@ def test_every_page_has_the_site_chrome(site):
         assert '<h3 class="widget-title">Recent News</h3>' in body
         assert "Welcome Back!" in body and 'action="/wp-login.php"' in body
         assert 'name="s"' in body and "©" in body
+        head = body[: body.index("</head>")]
+        assert '<link rel="alternate" type="application/rss+xml" title="The Daily Demo » Feed" href="/feed/">' in head
+        assert ('<link rel="alternate" type="application/rss+xml" title="The Daily Demo » Comments Feed" '
+                'href="/comments/feed/">') in head
+        assert head.count('rel="alternate"') == (3 if path.startswith(("/category/", "/tag/")) else 2), path
         if path != "/":  # the home page's Featured cards may repeat a Latest News card
             ids = re.findall(r'\bid="([^"]+)"', body)
             assert len(ids) == len(set(ids)), path
@@ -340,6 +345,7 @@ def test_unknown_paths_404_and_robots(server):
     assert fetch(server, "/category/politics/page/99/")[0] == 404
     status, headers, body = fetch(server, "/robots.txt")
     assert status == 200 and "User-agent: *" in body and "Disallow: /wp-admin/" in body
+    assert f"\nSitemap: {server.base_url}/wp-sitemap.xml\nSitemap: {server.base_url}/news-sitemap.xml\n" in body
 
 
 def test_server_logs_requests_and_stays_quiet(site, capfd):
@@ -348,5 +354,6 @@ def test_server_logs_requests_and_stays_quiet(site, capfd):
         fetch(server, "/")
         fetch(server, "/missing/?a=1")
         assert server.requests == ["/", "/missing/?a=1"]
+        assert server.responses == [("/", 200), ("/missing/?a=1", 404)]
     captured = capfd.readouterr()
     assert captured.err == "" and captured.out == ""
