@@ -1,7 +1,7 @@
-"""The ``aggregator`` command line: a veneer over :mod:`aggregator.queries`
-and the bundled demo site.
+"""The ``aggregator`` command line: a veneer over :mod:`aggregator.queries`,
+the sites file (:mod:`aggregator.sites`) and the bundled demo site.
 
-Commands: ``recent``, ``related``, ``demo``, ``serve-demo``. Run
+Commands: ``recent``, ``related``, ``crawl``, ``demo``, ``serve-demo``. Run
 ``aggregator COMMAND --help`` for each one's options and an example.
 """
 
@@ -16,7 +16,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 import click
 
@@ -155,6 +155,114 @@ def related_command(url: str, db_path: str, limit: int, fresh: bool, as_json: bo
     except ArticleNotFound as exc:
         raise click.ClickException(str(exc)) from exc
     _print_rows(rows, as_json, extra=("score",), as_csv=as_csv)
+
+
+def _run_summary(archive: Path, name: str, after: int) -> Optional[dict[str, Any]]:
+    """The ``crawl_runs`` row a child crawl of site ``name`` wrote (id above ``after``), if any."""
+    if not archive.exists():
+        return None
+    try:
+        db = open_archive(archive, create=False)
+        try:
+            rows = list(db.query(
+                "SELECT * FROM crawl_runs WHERE id > ? AND site_name = ? ORDER BY id DESC LIMIT 1", [after, name]
+            ))
+        finally:
+            db.conn.close()
+    except (ArchiveError, sqlite3.Error):
+        return None
+    return rows[0] if rows else None
+
+
+def _last_run_id(archive: Path) -> int:
+    if not archive.exists():
+        return 0
+    try:
+        db = open_archive(archive, create=False)
+        try:
+            return db.execute("SELECT coalesce(max(id), 0) FROM crawl_runs").fetchone()[0]
+        finally:
+            db.conn.close()
+    except (ArchiveError, sqlite3.Error):
+        return 0
+
+
+def _summary_line(name: str, code: int, seconds: float, run: Optional[dict[str, Any]]) -> str:
+    if run is None:
+        return f"{name}: exit {code} after {seconds:.0f} s; no run recorded (see the messages above)"
+    line = (
+        f"{name}: {run['status']} ({run['finish_reason']}), {run['pages'] or 0} pages, {run['new'] or 0} new, "
+        f"{run['updated'] or 0} updated, {run['errors'] or 0} errors"
+    )
+    degraded = json.loads(run["degraded_fields"]) if run.get("degraded_fields") else []
+    if degraded:
+        line += f", degraded: {', '.join(degraded)}"
+    return f"{line}; exit {code} after {seconds:.0f} s"
+
+
+@cli.command("crawl")
+@click.option("--site", "names", multiple=True, metavar="NAME", help="A site of the sites file; repeat for several.")
+@click.option("--all", "all_sites", is_flag=True, help="Every site of the sites file, in its order.")
+@click.option("--sites-file", type=click.Path(dir_okay=False), default=None,
+              help="The sites file (TOML). Default: the SITES_FILE setting, sites.toml in the current folder.")
+@click.option("-s", "--set", "overrides", multiple=True, metavar="NAME=VALUE",
+              help="A Scrapy or project setting for every crawl, as scrapy crawl -s; repeatable.")
+def crawl_command(names: tuple[str, ...], all_sites: bool, sites_file: Optional[str], overrides: tuple[str, ...]) -> None:
+    """Crawl sites of the sites file, one after the other, for a scheduled job.
+
+    Each site runs as its own `scrapy crawl news -a site=NAME` in a child
+    process, whose output is shown as it comes, followed by one summary line
+    (status, finish reason, pages, new, updated and errors, from crawl_runs). The exit status is the highest of the crawls': 0 when
+    all finished (degraded runs included), 1 when one failed or was skipped
+    because another run of the site was in progress, 2 for a usage error.
+
+    Example:
+
+        aggregator crawl --all --sites-file sites.toml -s LOG_LEVEL=WARNING
+    """
+    from scrapy.utils.project import get_project_settings
+
+    from aggregator.config import ConfigError
+    from aggregator.sites import load_sites
+
+    if not names and not all_sites:
+        raise click.UsageError("choose the sites: --site NAME (repeatable) or --all")
+    for override in overrides:
+        if "=" not in override or not override.split("=", 1)[0].strip():
+            raise click.BadParameter(f"{override!r} is not NAME=VALUE", param_hint="-s")
+    given = dict(o.split("=", 1) for o in overrides)
+    os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "aggregator.settings")
+    project = get_project_settings()
+    path = Path(sites_file or given.get("SITES_FILE") or project.get("SITES_FILE") or "sites.toml").expanduser().resolve()
+    try:
+        sites = load_sites(path)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+    unknown = [name for name in names if name not in sites]
+    if unknown:
+        raise click.UsageError(f"no site {unknown[0]!r} in {path}; the sites are: {', '.join(sites)}")
+    chosen = list(sites) if all_sites else list(dict.fromkeys(names))
+    env = {**os.environ}
+    worst = 0
+    for name in chosen:
+        archive = Path(given.get("ARCHIVE_PATH") or sites[name].archive or project.get("ARCHIVE_PATH") or "news.sqlite")
+        archive = archive.expanduser().resolve()
+        before = _last_run_id(archive)
+        command = [sys.executable, "-m", "scrapy", "crawl", "news", "-a", f"site={name}", "-s", f"SITES_FILE={path}"]
+        for override in overrides:
+            command += ["-s", override]
+        click.echo(f"Crawling {name} ({sites[name].url}) …", err=True)
+        started = time.monotonic()
+        try:
+            code = subprocess.run(command, env=env).returncode
+        except KeyboardInterrupt:  # Ctrl-C reached the crawl too, which stopped cleanly (its lock released)
+            click.echo(f"{name}: interrupted; the remaining sites were not crawled", err=True)
+            sys.exit(130)
+        if code < 0:  # killed by a signal, as a shell reports it
+            code = 128 - code
+        click.echo(_summary_line(name, code, time.monotonic() - started, _run_summary(archive, name, before)))
+        worst = max(worst, code)
+    sys.exit(worst)
 
 
 @cli.command("serve-demo")

@@ -97,7 +97,40 @@ def check_settings(settings: Any) -> None:
             {"int": settings.getint, "float": settings.getfloat, "bool": settings.getbool}[kind](name)
         except (ValueError, TypeError) as exc:
             raise ConfigError(f"{name} must be {'a whole number' if kind == 'int' else 'a number' if kind == 'float' else 'True or False'}, got {settings.get(name)!r}") from exc
+    check_run_settings(settings)
     check_archive_path(settings.get("ARCHIVE_PATH"))
+
+
+RUN_SETTINGS = {
+    # name: (kind, accepted values, what to give)
+    "CRAWL_LOCK_STALE_SECONDS": ("float", lambda v: v >= 0, "0 or more seconds (0: never stale)"),
+    "DEGRADED_RUNS": ("int", lambda v: v >= 2, "2 or more (previous runs compared)"),
+    "DEGRADED_ARTICLES_RATIO": ("float", lambda v: 0 <= v <= 1, "a share between 0 and 1, e.g. 0.5"),
+    "DEGRADED_COVERAGE_DROP": ("float", lambda v: 0 <= v <= 1, "a share between 0 and 1, e.g. 0.25"),
+    "DEGRADED_MIN_ITEMS": ("int", lambda v: v >= 0, "0 or more items"),
+    "RECRAWL_DAYS": ("float", lambda v: v >= 0, "0 or more days (0: never revisit)"),
+    "INCREMENTAL_STALE_PAGES": ("int", lambda v: v >= 0, "0 or more listing pages (0: walk every page)"),
+    "PROGRESS_INTERVAL": ("float", lambda v: v > 0, "more than 0 seconds"),
+}
+"""The scheduled-run settings and the values they accept (checked by :func:`check_run_settings`)."""
+
+
+def check_run_settings(settings: Any) -> None:
+    """Check the scheduled-run settings of ``RUN_SETTINGS`` (run lock,
+    degraded runs, progress, incremental runs): numbers within their range; unset ones are
+    left alone.
+
+    :raises ConfigError: naming the setting, what it accepts and the value given.
+    """
+    for name, (kind, accepted, expected) in RUN_SETTINGS.items():
+        if settings.get(name) is None:
+            continue
+        try:
+            value = settings.getint(name) if kind == "int" else settings.getfloat(name)
+        except (ValueError, TypeError):
+            value = None
+        if value is None or not accepted(value):
+            raise ConfigError(f"{name} must be {expected}, got {settings.get(name)!r}")
 
 
 def check_archive_path(value: Any) -> Path:

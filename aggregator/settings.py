@@ -74,3 +74,36 @@ READING_CPM = 500
 
 # Listing pages followed per section through its pagination.
 SECTION_MAX_PAGES = 50
+
+# --- Incremental runs ----------------------------------------------------------
+# Archived articles published (else first archived) less than this many days
+# ago are fetched again, conditionally, to catch updates; 0: never.
+RECRAWL_DAYS = 2
+# A section's pagination stops after this many listing pages in a row that
+# hold only articles archived by earlier runs; 0: walk every page.
+INCREMENTAL_STALE_PAGES = 1
+
+# --- Scheduled runs -------------------------------------------------------------
+# The live progress line (a terminal) or progress log line (cron, scrapyd).
+EXTENSIONS = {
+    "aggregator.extensions.Progress": 500,
+}
+# The sites file read by `scrapy crawl news -a site=NAME` and `aggregator crawl`
+# (TOML; a relative path is resolved from the current directory).
+SITES_FILE = "sites.toml"
+# Seconds after which another run's crawl lock of the same site is taken over
+# even if its process seems alive (0: never; a dead process's lock always is).
+CRAWL_LOCK_STALE_SECONDS = 6 * 60 * 60
+# A finished run is "degraded" when, compared with the median of the site's last
+# DEGRADED_RUNS runs (at least 2), it found fewer than DEGRADED_ARTICLES_RATIO x
+# the articles, or a field's share of items (datePublished, section, articleBody,
+# headline, authors) fell by more than DEGRADED_COVERAGE_DROP (absolute; judged
+# only when the run had at least DEGRADED_MIN_ITEMS items).
+DEGRADED_RUNS = 5
+DEGRADED_ARTICLES_RATIO = 0.5
+DEGRADED_COVERAGE_DROP = 0.25
+DEGRADED_MIN_ITEMS = 10
+# Progress: on a terminal a line rewritten about once a second; otherwise one
+# INFO log line every PROGRESS_INTERVAL seconds.
+PROGRESS_ENABLED = True
+PROGRESS_INTERVAL = 60

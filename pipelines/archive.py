@@ -14,7 +14,28 @@ next flush at least ``RETRY_SECONDS`` later (sections too); if the last one stil
 its rows are saved to ``<ARCHIVE_PATH>.unwritten-<time>.jsonl`` beside the
 archive (else in the temporary folder) and the run is recorded as failed.
 Each crawl is a ``crawl_runs`` row: ``running`` from the start, then
-``finished`` or ``failed`` with its finish reason and counts. When the crawl
+``finished``, ``degraded``, ``skipped`` or ``failed`` with its finish reason
+and counts.
+
+Run lock: when the crawl opens, the site's lock (``crawl_locks``) is taken
+for this run (:func:`aggregator.archive.acquire_lock`; a dead or stale
+holder is taken over, ``CRAWL_LOCK_STALE_SECONDS``). When another live run
+holds it, :meth:`open_spider` raises ``CloseSpider("already_running")``:
+Scrapy then closes the spider before its start requests are read, so
+nothing is fetched (not even robots.txt), and the run is recorded as
+``skipped``. The lock is refreshed (at most once a minute, as items arrive and
+batches are written) and released when
+the spider closes, whatever the reason.
+
+Degraded runs: the run's ``requests``, ``articles`` (stat
+``aggregator/articles/discovered`` when the spider counts the article links
+it met, else the ``Article`` items) and ``coverage`` (share of items with
+each field of :data:`aggregator.runs.COVERAGE_FIELDS`) are recorded, and a
+run that finished is compared with the site's previous ones
+(:func:`aggregator.runs.judge_run`, settings ``DEGRADED_*``): a degraded run
+gets ``status = 'degraded'``, its ``degraded_fields``, a warning and the stat
+``aggregator/run/degraded`` (with ``aggregator/run/degraded_summary``, e.g.
+``datePublished coverage 0.96 → 0.10``). When the crawl
 closes, the related posts of every new or changed article, and of any
 article of the site that has none yet, are computed into ``related_articles``.
 Stats: ``aggregator/archive/articles_written``, ``aggregator/archive/new``,
@@ -22,7 +43,10 @@ Stats: ``aggregator/archive/articles_written``, ``aggregator/archive/new``,
 ``aggregator/archive/related_computed``, ``aggregator/archive/related_seconds``, ``aggregator/archive/write_errors``,
 ``aggregator/archive/unwritten``,
 ``aggregator/archive/sections_written``, ``aggregator/archive/sections_retired``,
-``aggregator/archive/write_seconds``.
+``aggregator/archive/write_seconds``, ``aggregator/run/degraded``,
+``aggregator/run/degraded_summary``, ``aggregator/lock/holder_pid``,
+``aggregator/lock/holder_host``, ``aggregator/lock/holder_since``,
+``aggregator/lock/refresh_errors``.
 """
 
 from __future__ import annotations
@@ -36,13 +60,17 @@ from pathlib import Path
 
 from itemadapter import ItemAdapter
 from scrapy import signals
-from scrapy.exceptions import DropItem
+from scrapy.exceptions import CloseSpider, DropItem
 
 from aggregator.archive import (
     ArchiveError,
+    acquire_lock,
     article_row,
     finish_run,
     open_archive,
+    previous_runs,
+    refresh_lock,
+    release_lock,
     retire_sections,
     start_run,
     write_articles,
@@ -51,11 +79,14 @@ from aggregator.archive import (
 from aggregator.queries import store_related
 from aggregator.config import check_archive_path
 from aggregator.items import Article, Section
+from aggregator.runs import COVERAGE_FIELDS, coverage_shares, judge_run
 
 logger = logging.getLogger(__name__)
 
 RETRY_SECONDS = 30
 """Seconds to wait after a refused archive write before trying again (the final flush always tries)."""
+LOCK_REFRESH_SECONDS = 60
+"""At most one refresh of the run lock per this many seconds (as items arrive and at batch flushes)."""
 
 
 class ArchivePipeline:
@@ -64,6 +95,14 @@ class ArchivePipeline:
     def __init__(self, stats, path, batch_size=50, crawler=None):
         self.stats = stats
         self.crawler = crawler
+        self.stale_seconds = 6 * 3600.0
+        self.degraded_options = {"articles_ratio": 0.5, "coverage_drop": 0.25, "min_items": 10}
+        self.degraded_runs = 5
+        self.lock_site = None
+        self.lock_refreshed = 0.0
+        self.skipped = False
+        self.items = 0
+        self.field_counts = dict.fromkeys(COVERAGE_FIELDS, 0)
         self.path = Path(path).expanduser().resolve()
         self.batch_size = max(1, batch_size)
         self.pending: list[dict] = []
@@ -82,6 +121,13 @@ class ArchivePipeline:
         pipeline = cls(
             crawler.stats, settings.get("ARCHIVE_PATH", "news.sqlite"), settings.getint("ARCHIVE_BATCH_SIZE", 50), crawler
         )
+        pipeline.stale_seconds = settings.getfloat("CRAWL_LOCK_STALE_SECONDS", 6 * 3600)
+        pipeline.degraded_options = {
+            "articles_ratio": settings.getfloat("DEGRADED_ARTICLES_RATIO", 0.5),
+            "coverage_drop": settings.getfloat("DEGRADED_COVERAGE_DROP", 0.25),
+            "min_items": settings.getint("DEGRADED_MIN_ITEMS", 10),
+        }
+        pipeline.degraded_runs = settings.getint("DEGRADED_RUNS", 5)
         crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
         return pipeline
 
@@ -90,10 +136,51 @@ class ArchivePipeline:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.db = open_archive(self.path)
         spider = getattr(self.crawler, "spider", None)
-        self.run_id = start_run(self.db, getattr(spider, "name", None), getattr(spider, "site", None))
+        site = getattr(spider, "site", None)
+        self.run_id = start_run(self.db, getattr(spider, "name", None), site)
         logger.info("Archive: %s (crawl run %d)", self.path, self.run_id)
+        if site:
+            self._lock(site)
+
+    def _lock(self, site):
+        """Take the site's run lock, or end the crawl before anything is fetched."""
+        try:
+            holder = acquire_lock(self.db, site, self.run_id, stale_seconds=self.stale_seconds)
+        except sqlite3.Error as exc:
+            logger.error("Cannot take the crawl lock of %s (%s); not starting", site, exc)
+            raise CloseSpider("lock_unavailable") from exc
+        if holder is None:
+            self.lock_site = site
+            self.lock_refreshed = time.monotonic()
+            return
+        self.skipped = True
+        self.stats.set_value("aggregator/lock/holder_pid", holder["pid"])
+        self.stats.set_value("aggregator/lock/holder_host", holder["host"])
+        self.stats.set_value("aggregator/lock/holder_since", holder["acquired_at"])
+        logger.error(
+            "Another run of %s is in progress (crawl run %s, pid %s on %s since %s); not starting",
+            site, holder["run_id"], holder["pid"], holder["host"], holder["acquired_at"],
+        )
+        # Scrapy (2.18+) closes the spider before reading its start requests: nothing is fetched.
+        raise CloseSpider("already_running")
+
+    def _refresh_lock(self, final=False):
+        """Refresh the run lock (at batch flushes and items), at most every ``LOCK_REFRESH_SECONDS``."""
+        if self.lock_site is None or self.db is None or final:
+            return
+        if time.monotonic() - self.lock_refreshed < LOCK_REFRESH_SECONDS:
+            return
+        self.lock_refreshed = time.monotonic()
+        try:
+            if not refresh_lock(self.db, self.lock_site, self.run_id):
+                logger.warning("The crawl lock of %s was taken over by another run", self.lock_site)
+        except sqlite3.Error as exc:
+            self.stats.inc_value("aggregator/lock/refresh_errors")
+            logger.warning("Could not refresh the crawl lock of %s: %s", self.lock_site, exc)
 
     def close_spider(self):
+        if self.skipped:
+            return
         self._flush(final=True)
         if self.db is None:
             return
@@ -116,7 +203,8 @@ class ArchivePipeline:
         self.stats.set_value("aggregator/archive/related_seconds", time.perf_counter() - started)
 
     def spider_closed(self, spider, reason):
-        """Record the crawl run (its finish reason is known only now) and close the archive.
+        """Record the crawl run (its finish reason is known only now), judge
+        whether it is degraded, release the run lock and close the archive.
 
         ``errors`` counts failed requests, archive write errors and spider
         exceptions; a crawl that lost articles is recorded as failed.
@@ -128,7 +216,13 @@ class ArchivePipeline:
         failed_requests = sum(v for k, v in stats.items() if k.startswith("aggregator/requests/failed/"))
         if get("aggregator/archive/unwritten") and reason == "finished":
             reason = "archive_write_failed"
+        discovered = get("aggregator/articles/discovered")
+        articles = discovered if discovered is not None else self.items
+        coverage = coverage_shares(self.field_counts, self.items)
+        degraded_fields = None
         try:
+            if reason == "finished":
+                degraded_fields = self._judge(getattr(spider, "site", None), articles, coverage)
             finish_run(
                 self.db,
                 self.run_id,
@@ -137,17 +231,46 @@ class ArchivePipeline:
                     "pages": get("response_received_count", 0),
                     "new": get("aggregator/archive/new", 0),
                     "updated": get("aggregator/archive/updated", 0),
-                    "unchanged": get("aggregator/archive/unchanged", 0),
+                    # a 304 answer to a revisit is an unchanged article too
+                    "unchanged": get("aggregator/archive/unchanged", 0) + get("aggregator/incremental/not_modified", 0),
                     "dropped": get("item_dropped_count", 0) + get("aggregator/archive/unwritten", 0),
                     "errors": failed_requests + get("aggregator/archive/write_errors", 0) + get("spider_exceptions/count", 0),
+                    "requests": get("downloader/request_count", 0),
+                    "articles": articles,
                 },
+                site_name=getattr(spider, "site_name", None),
+                sources=_sources(getattr(spider, "sources", None)),
+                coverage=coverage,
+                degraded_fields=degraded_fields,
             )
         except sqlite3.Error as exc:
             logger.error("Could not record the end of crawl run %s: %s", self.run_id, exc)
+        if self.lock_site is not None:
+            try:
+                release_lock(self.db, self.lock_site, self.run_id)
+            except sqlite3.Error as exc:
+                logger.error("Could not release the crawl lock of %s (the next run takes it over): %s", self.lock_site, exc)
+            self.lock_site = None
         self.db.conn.close()
         self.db = None
 
+    def _judge(self, site, articles, coverage):
+        """Compare this run with the site's previous ones; returns the
+        ``degraded_fields`` to record (a list, empty when the run is fine)."""
+        previous = previous_runs(self.db, site, limit=self.degraded_runs, before=self.run_id) if site else []
+        verdict = judge_run(articles, coverage, self.items, previous, **self.degraded_options)
+        if verdict.degraded:
+            summary = verdict.describe()
+            self.stats.set_value("aggregator/run/degraded", 1)
+            self.stats.set_value("aggregator/run/degraded_summary", summary)
+            logger.warning(
+                "Run degraded (%s) compared with the last %d runs of %s: %s",
+                ", ".join(verdict.fields), len(previous), site, summary,
+            )
+        return verdict.fields
+
     def process_item(self, item):
+        self._refresh_lock()  # at most once a minute, so that a run writing little stays fresh too
         if isinstance(item, Section):
             if item.isListing:  # a menu entry whose page is a listing
                 self.pending_sections.append((item.site, item.path, item.url))
@@ -160,6 +283,7 @@ class ArchivePipeline:
             return item
         if not isinstance(item, Article):
             return item
+        self._count_coverage(item)
         try:
             self.pending.append(article_row(ItemAdapter(item)))
             self.sites_written.add(item.site)
@@ -169,6 +293,12 @@ class ArchivePipeline:
         if len(self.pending) >= self.batch_size:
             self._flush()
         return item
+
+    def _count_coverage(self, item):
+        self.items += 1
+        for name in COVERAGE_FIELDS:
+            if getattr(item, name, None) not in (None, "", [], {}):
+                self.field_counts[name] += 1
 
     def _waiting(self, final):
         """After a refused write, wait ``RETRY_SECONDS`` before the next try
@@ -198,6 +328,7 @@ class ArchivePipeline:
         self.stats.inc_value("aggregator/archive/sections_written", count)
 
     def _flush(self, final=False):
+        self._refresh_lock(final)
         self._flush_sections(final)
         if not self.pending or self.db is None or self._waiting(final):
             return
@@ -243,3 +374,13 @@ class ArchivePipeline:
 
     def _timed(self, started):
         self.stats.inc_value("aggregator/archive/write_seconds", time.perf_counter() - started)
+
+
+def _sources(value):
+    """The spider's ``sources`` as a list (the spider keeps a list; a bare
+    ``-a sources=menu,feed`` string is split), or None when it has none."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return [str(part) for part in value]

@@ -1,8 +1,9 @@
-"""`scrapy crawl` of this project: usage errors, and the exit status of a failed crawl."""
+"""`scrapy crawl` of this project: usage errors, the exit status of a failed crawl, sites from the sites file, and `aggregator crawl`."""
 
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -34,6 +35,9 @@ def closed_port():
         (["-a", "url=http://127.0.0.1/", "-s", "SITE_TIMEZONE=Mars/Olympus"], "SITE_TIMEZONE: unknown time zone 'Mars/Olympus'"),
         (["-a", "url=http://127.0.0.1/", "-s", "SITE_LANGUAGES=en, xx"], "SITE_LANGUAGES: dateparser knows no language 'xx'"),
         (["-a", "url=http://127.0.0.1/", "-s", "SECTION_MAX_PAGES=0"], "SECTION_MAX_PAGES must be 1 or more"),
+        (["-a", "url=http://127.0.0.1/", "-a", "sources=menu,rss"], "unknown source rss; choose from menu, sitemap, feed"),
+        (["-a", "url=http://127.0.0.1/", "-s", "RECRAWL_DAYS=-1"], "RECRAWL_DAYS must be 0 or more days"),
+        (["-a", "url=http://127.0.0.1/", "-s", "INCREMENTAL_STALE_PAGES=some"], "INCREMENTAL_STALE_PAGES must be 0 or more"),
     ],
 )
 def test_usage_errors_are_one_line(args, message, tmp_path):
@@ -92,3 +96,66 @@ def test_unreachable_site_exits_non_zero(tmp_path):
     assert result.returncode == 1
     assert "crawl failed: finish reason 'site_unreachable'" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+# --- sites file: `scrapy crawl news -a site=NAME` and `aggregator crawl` ------------------
+
+
+def aggregator(*args, cwd):
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env.pop("SCRAPY_SETTINGS_MODULE", None)  # the command sets it
+    return subprocess.run(
+        [sys.executable, "-c", "from aggregator.cli import cli; cli()", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=180
+    )
+
+
+def test_unknown_site_is_a_usage_error(tmp_path):
+    (tmp_path / "sites.toml").write_text('[sites.quiet]\nurl = "http://127.0.0.1:9/"\n[sites.loud]\nurl = "http://127.0.0.1:9/"\n')
+    result = scrapy_crawl("-a", "site=noisy", "-s", f"SITES_FILE={tmp_path / 'sites.toml'}", "-s", f"ARCHIVE_PATH={tmp_path / 'a.sqlite'}")
+    assert result.returncode == 2
+    assert f"no site 'noisy' in {tmp_path / 'sites.toml'}; the sites are: quiet, loud" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    "args, status, message",
+    [
+        ([], 2, "choose the sites: --site NAME (repeatable) or --all"),
+        (["--site", "nosuch"], 2, "no site 'nosuch' in"),
+        (["--all", "--sites-file", "missing.toml"], 1, "missing.toml not found: create it"),
+        (["--all", "-s", "LOG_LEVEL"], 2, "'LOG_LEVEL' is not NAME=VALUE"),
+    ],
+)
+def test_aggregator_crawl_usage(tmp_path, args, status, message):
+    (tmp_path / "sites.toml").write_text('[sites.quiet]\nurl = "http://127.0.0.1:9/"\n')
+    result = aggregator("crawl", *args, cwd=tmp_path)
+    assert result.returncode == status and message in result.stderr, result.stderr
+
+
+@pytest.mark.slow
+def test_aggregator_crawl_all(tmp_path):
+    import json
+
+    from aggregator.archive import open_archive
+
+    from small_site import SmallSite
+
+    with SmallSite() as site:
+        (tmp_path / "sites.toml").write_text(
+            f'[sites.quiet]\nurl = "{site.url}"\nsources = ["menu"]\narchive = "runs.sqlite"\ntimezone = "Europe/London"\n'
+            f'[sites.dead]\nurl = "http://127.0.0.1:{closed_port()}/"\narchive = "runs.sqlite"\n'
+            "[sites.dead.settings]\nRETRY_TIMES = 0\n"
+        )
+        result = aggregator("crawl", "--all", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "LOG_LEVEL=WARNING", cwd=tmp_path)
+    assert result.returncode == 1, result.stderr[-2000:]
+    summary = result.stdout.splitlines()
+    assert len(summary) == 2
+    assert re.fullmatch(r"quiet: finished \(finished\), \d+ pages, 12 new, 0 updated, 0 errors; exit 0 after \d+ s", summary[0])
+    assert re.fullmatch(r"dead: failed \(site_unreachable\), 0 pages, 0 new, 0 updated, \d+ errors; exit 1 after \d+ s", summary[1])
+    assert "crawl failed: finish reason 'site_unreachable'" in result.stderr
+    db = open_archive(tmp_path / "runs.sqlite", create=False)  # the sites file's archive, beside it
+    runs = list(db.query("SELECT site_name, sources, status FROM crawl_runs ORDER BY id"))
+    assert [(r["site_name"], r["status"]) for r in runs] == [("quiet", "finished"), ("dead", "failed")]
+    assert json.loads(runs[0]["sources"]) == ["menu"]
+    assert db["articles"].count == 12
+    db.conn.close()
