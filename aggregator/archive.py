@@ -11,7 +11,10 @@ refusing another application's database), and writes to it:
   tag, author and site tables follow.
 - :func:`write_sections` / :func:`retire_sections` keep each site's menu
   taxonomy, marking sections that left the menu instead of deleting them.
-- :func:`start_run` / :func:`finish_run` record each crawl in ``crawl_runs``.
+- :func:`start_run` / :func:`finish_run` record each crawl in ``crawl_runs``;
+  :func:`previous_runs` reads a site's earlier runs back.
+- :func:`acquire_lock` / :func:`refresh_lock` / :func:`release_lock` keep one
+  ``crawl_locks`` row per site being crawled, so two runs of a site never overlap.
 
 The database runs in WAL mode with a busy timeout, so readers are not
 blocked while a crawl writes. This module imports nothing from Scrapy.
@@ -20,7 +23,10 @@ blocked while a crawl writes. This module imports nothing from Scrapy.
 from __future__ import annotations
 
 import json
+import logging
+import os
 import re
+import socket
 import sqlite3
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -34,13 +40,15 @@ import sqlite_utils
 from aggregator.schema import ARTICLE_COLUMNS as SCHEMA_ARTICLE_COLUMNS
 from aggregator.schema import MIGRATIONS, REVISED_FIELDS, content_hash
 
+logger = logging.getLogger(__name__)
+
 BUSY_TIMEOUT_MS = 5000
 APPLICATION_ID = 0x4E455753
 """SQLite ``application_id`` of an archive (``NEWS`` in ASCII)."""
 LIST_COLUMNS = ("authors", "tags", "section", "sections", "breadcrumbs", "article_section", "listing_section")
 
 ARTICLE_COLUMNS = {
-    **SCHEMA_ARTICLE_COLUMNS, "content_hash": str, "status": str, "http_etag": str, "http_last_modified": str,
+    **SCHEMA_ARTICLE_COLUMNS, "content_hash": str, "status": str, "http_etag": str, "http_last_modified": str, "alternative_headline": str,
 }
 """Columns of ``articles`` (the latest migration's)."""
 
@@ -271,15 +279,192 @@ def start_run(db: sqlite_utils.Database, spider: str, site: Optional[str]) -> in
         return db["crawl_runs"].insert({"spider": spider, "site": site, "started": now_iso(), "status": "running"}).last_pk
 
 
-def finish_run(db: sqlite_utils.Database, run_id: int, *, finish_reason: str, counts: Mapping[str, int]) -> None:
-    """Record the end of a crawl: its finish reason, ``status`` (``finished``
-    when the reason is ``finished``, else ``failed``) and ``counts``
-    (``pages``, ``new``, ``updated``, ``unchanged``, ``dropped``, ``errors``)."""
-    status = "finished" if finish_reason == "finished" else "failed"
+RUN_STATUSES = ("running", "finished", "degraded", "skipped", "failed")
+"""Values of ``crawl_runs.status``."""
+
+
+def finish_run(
+    db: sqlite_utils.Database,
+    run_id: int,
+    *,
+    finish_reason: str,
+    counts: Mapping[str, int],
+    site_name: Optional[str] = None,
+    sources: Optional[Iterable[str]] = None,
+    coverage: Optional[Mapping[str, Optional[float]]] = None,
+    degraded_fields: Optional[Iterable[str]] = None,
+) -> str:
+    """Record the end of a crawl in its ``crawl_runs`` row.
+
+    ``status`` follows the finish reason: ``finished`` → ``finished`` (or
+    ``degraded`` when ``degraded_fields`` is not empty; the finish reason is
+    kept), ``already_running`` (another run of the site held its lock) →
+    ``skipped``, anything else → ``failed``.
+
+    :param counts: column values: ``pages``, ``new``, ``updated``,
+        ``unchanged``, ``dropped``, ``errors``, ``requests``, ``articles``
+        (any subset; all integers).
+    :param site_name: the site's name in the sites file, if the run had one.
+    :param sources: the sources the run used (``menu``, ``sitemap``…), stored
+        as a JSON list.
+    :param coverage: share of items per field, stored as a JSON object (None:
+        NULL, e.g. a run without items).
+    :param degraded_fields: what dropped compared with earlier runs
+        (:func:`aggregator.runs.judge_run`), stored as a JSON list; None
+        leaves the column NULL (the run was not judged).
+    :returns: the status written.
+    """
+    degraded = list(degraded_fields) if degraded_fields is not None else None
+    if finish_reason == "finished":
+        status = "degraded" if degraded else "finished"
+    elif finish_reason == "already_running":
+        status = "skipped"
+    else:
+        status = "failed"
+    values: dict[str, Any] = {"finished": now_iso(), "status": status, "finish_reason": finish_reason, **counts}
+    if site_name is not None:
+        values["site_name"] = site_name
+    if sources is not None:
+        values["sources"] = json.dumps(list(sources))
+    values["coverage"] = json.dumps(dict(coverage)) if coverage is not None else None
+    values["degraded_fields"] = json.dumps(degraded) if degraded is not None else None
     with write_transaction(db):
-        db["crawl_runs"].update(
-            run_id, {"finished": now_iso(), "status": status, "finish_reason": finish_reason, **counts}
+        db["crawl_runs"].update(run_id, values)
+    return status
+
+
+def previous_runs(db: sqlite_utils.Database, site: str, *, limit: int = 5, before: Optional[int] = None) -> list[dict[str, Any]]:
+    """A site's last runs that ended normally (status ``finished`` or
+    ``degraded``), newest first: what :func:`aggregator.runs.judge_run`
+    compares a run with.
+
+    :param site: the ``crawl_runs.site`` (host, with port if any).
+    :param limit: at most this many runs.
+    :param before: only runs with a smaller id (the current run's id).
+    :returns: dicts with ``id``, ``articles`` (int or None) and ``coverage``
+        (the decoded JSON object, or None when absent or unreadable).
+    """
+    rows = db.execute(
+        "SELECT id, articles, coverage FROM crawl_runs WHERE site = ? AND status IN ('finished', 'degraded') "
+        "AND id < ? ORDER BY id DESC LIMIT ?",
+        [site, before if before is not None else 2**62, max(0, limit)],
+    ).fetchall()
+    result = []
+    for run_id, articles, coverage in rows:
+        try:
+            decoded = json.loads(coverage) if coverage else None
+        except ValueError:
+            decoded = None
+        result.append({"id": run_id, "articles": articles, "coverage": decoded if isinstance(decoded, dict) else None})
+    return result
+
+
+def process_alive(pid: int) -> bool:
+    """Whether a process with this id runs on this machine (``os.kill(pid, 0)``;
+    one of another user counts as alive)."""
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    except OSError:
+        return False
+    return True
+
+
+def _age_seconds(stamp: Optional[str], now: datetime) -> Optional[float]:
+    try:
+        moment = datetime.fromisoformat(str(stamp).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return (now - moment).total_seconds()
+
+
+def acquire_lock(
+    db: sqlite_utils.Database,
+    site: str,
+    run_id: int,
+    *,
+    stale_seconds: float,
+    pid: Optional[int] = None,
+    host: Optional[str] = None,
+) -> Optional[dict[str, Any]]:
+    """Take the site's crawl lock (its ``crawl_locks`` row) for a run.
+
+    Read and written in one ``BEGIN IMMEDIATE`` transaction, so of two
+    processes racing for it only one gets it. A lock is taken over, with a
+    warning, when its holder is dead (same host, and ``os.kill(pid, 0)`` finds
+    no such process, e.g. a run killed with SIGKILL), or was last refreshed
+    more than ``stale_seconds`` ago (any host).
+
+    :param site: the lock's key: the site's host (``crawl_runs.site``).
+    :param run_id: the ``crawl_runs.id`` of the run taking it.
+    :param stale_seconds: age after which a lock is taken over whoever holds
+        it; 0 (or less): never.
+    :param pid: the process taking it (default: this one).
+    :param host: its host name (default: ``socket.gethostname()``).
+    :returns: None when the lock is now this run's; else the holder's row
+        (``site``, ``run_id``, ``pid``, ``host``, ``acquired_at``: UTC ISO 8601
+        of its last refresh).
+    :raises sqlite3.Error: when the archive stays locked past the busy timeout.
+    """
+    pid = os.getpid() if pid is None else pid
+    host = socket.gethostname() if host is None else host
+    with write_transaction(db):
+        cursor = db.execute("SELECT site, run_id, pid, host, acquired_at FROM crawl_locks WHERE site = ?", [site])
+        row = cursor.fetchone()
+        if row is not None:
+            holder = dict(zip([c[0] for c in cursor.description], row))
+            age = _age_seconds(holder["acquired_at"], datetime.now(timezone.utc))
+            same_host = holder["host"] == host
+            if same_host and holder["pid"] == pid:
+                why = "held by this same process"
+            elif same_host and not process_alive(int(holder["pid"] or 0)):
+                why = "its process is gone"
+            elif stale_seconds > 0 and (age is None or age > stale_seconds):
+                why = f"not refreshed for {age:.0f} s" if age is not None else "its time is unreadable"
+            else:
+                return holder
+            logger.warning(
+                "Taking over the crawl lock of %s from run %s (pid %s on %s since %s): %s",
+                site, holder["run_id"], holder["pid"], holder["host"], holder["acquired_at"], why,
+            )
+        db.execute(
+            "INSERT OR REPLACE INTO crawl_locks (site, run_id, pid, host, acquired_at) VALUES (?, ?, ?, ?, ?)",
+            [site, run_id, pid, host, now_iso()],
         )
+    return None
+
+
+def refresh_lock(db: sqlite_utils.Database, site: str, run_id: int) -> bool:
+    """Mark the run's lock of ``site`` as fresh (``acquired_at`` = now), so that
+    a long crawl is never taken for a stale one.
+
+    :returns: False when the run no longer holds it (another run took it over
+        as stale).
+    :raises sqlite3.Error: when the archive stays locked past the busy timeout.
+    """
+    with write_transaction(db):
+        cursor = db.execute(
+            "UPDATE crawl_locks SET acquired_at = ? WHERE site = ? AND run_id = ?", [now_iso(), site, run_id]
+        )
+    return cursor.rowcount == 1
+
+
+def release_lock(db: sqlite_utils.Database, site: str, run_id: int) -> bool:
+    """Release the run's lock of ``site``; a lock another run holds is left alone.
+
+    :returns: whether the run held it.
+    :raises sqlite3.Error: when the archive stays locked past the busy timeout.
+    """
+    with write_transaction(db):
+        cursor = db.execute("DELETE FROM crawl_locks WHERE site = ? AND run_id = ?", [site, run_id])
+    return cursor.rowcount == 1
 
 
 def write_sections(db: sqlite_utils.Database, site: str, paths: Iterable[tuple[list[str], Optional[str]]]) -> int:

@@ -1623,7 +1623,7 @@ class DemoSite:
             chosen = sorted(sorted((i for i, post in enumerate(visible) if post.date_variant != "text"),
                                    key=lambda i: (len(visible[i].addenda), abs(i - middle), i))[: max(0, k)])
             # Not before the real clock: a crawler compares sitemap lastmods with its own last run.
-            now = datetime.now(_TZ).replace(second=0, microsecond=0)
+            now = datetime.now(_TZ).replace(second=0, microsecond=0) + timedelta(minutes=1)
             after = max(max(post.changed for post in visible) + timedelta(hours=1), now)
             for n, i in enumerate(chosen):
                 post = state.posts[i]

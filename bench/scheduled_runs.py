@@ -2,8 +2,8 @@
 
 Usage (from the repository root)::
 
-    python bench/incremental.py                 # 1,000 articles, as the issue asks
-    python bench/incremental.py --articles 300  # quicker
+    python bench/scheduled_runs.py                 # 1,000 articles, as the issue asks
+    python bench/scheduled_runs.py --articles 300  # quicker
 
 On one served demo site (:func:`aggregator.demo_site.build_demo_site`, on
 127.0.0.1, with its sitemaps, feeds and HTTP validators), into one archive,

@@ -17,7 +17,8 @@ Sources (``-a sources=menu,sitemap,feed``, default all):
   taxonomy and not walked. Articles linked only from the home page or from
   sidebars and widgets ("Recent News", "Trending") are fetched last, so that
   an article is first met on its own section's listing (its ``listingSection``).
-- ``sitemap``: the ``Sitemap:`` lines of robots.txt, else ``/wp-sitemap.xml``,
+- ``sitemap``: the ``Sitemap:`` lines of robots.txt (as read by Scrapy's
+  RobotsTxtMiddleware, not fetched twice), else ``/wp-sitemap.xml``,
   ``/sitemap_index.xml``, ``/sitemap.xml`` (the first that is a sitemap) and
   ``/news-sitemap.xml``; indexes are followed (taxonomy, author and page
   sitemaps skipped), gzip bodies decoded, a child sitemap whose ``lastmod``
@@ -57,7 +58,7 @@ Stats (all under ``aggregator/``): ``pages/articles``,
 ``listings/max_pages_reached``, ``listings/repeated_page``,
 ``listings/not_listing``, ``home/no_menu``, ``articles/discovered``
 (distinct article URLs met), ``incremental/skipped_known`` (distinct URLs),
-``incremental/revisit/<recent|lastmod|refresh>``,
+``incremental/revisit/<recent|lastmod|refresh>`` (distinct URLs),
 ``incremental/not_modified``, ``incremental/pagination_stopped``,
 ``incremental/archive_unreadable``, ``sitemaps/fetched``, ``sitemaps/urls``,
 ``sitemaps/unchanged``, ``sitemaps/missing``, ``sitemaps/invalid``,
@@ -84,6 +85,7 @@ from scrapy import signals
 from scrapy.exceptions import CloseSpider, DontCloseSpider, IgnoreRequest
 from scrapy.http import Response, TextResponse
 from scrapy.linkextractors import LinkExtractor
+from scrapy.robotstxt import ProtegoRobotParser
 from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.defer import deferred_from_coro
 
@@ -186,6 +188,7 @@ class NewsSpider(scrapy.Spider):
         )
         self.run_started = datetime.now(timezone.utc)
         self._discovered: set[int] = set()
+        self._revisited: set[int] = set()
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
@@ -196,6 +199,13 @@ class NewsSpider(scrapy.Spider):
         spider.stale_pages = settings.getint("INCREMENTAL_STALE_PAGES", 1)
         spider.max_size = settings.getint("DOWNLOAD_MAXSIZE", 10 * 1024 * 1024) or 50 * 1024 * 1024
         spider.archive = ArchiveIndex(Path(settings.get("ARCHIVE_PATH", "news.sqlite")).expanduser().resolve())
+        # robots.txt is read once, by Scrapy's RobotsTxtMiddleware (Protego, the default
+        # parser, keeps its Sitemap: lines); otherwise the spider fetches it itself.
+        spider.robots_from_scrapy = settings.getbool("ROBOTSTXT_OBEY") and settings.get(
+            "ROBOTSTXT_PARSER", "scrapy.robotstxt.ProtegoRobotParser"
+        ) in ("scrapy.robotstxt.ProtegoRobotParser", ProtegoRobotParser)
+        spider.robots_pending = False
+        crawler.signals.connect(spider.on_robots_parsed, signal=signals.robots_parsed)
         crawler.signals.connect(spider.on_idle, signal=signals.spider_idle)
         crawler.signals.connect(spider.archive.close, signal=signals.spider_closed)
         return spider
@@ -210,7 +220,9 @@ class NewsSpider(scrapy.Spider):
         yield scrapy.Request(
             self.start_url, callback=self.parse_home, errback=self.on_home_error, dont_filter=True, priority=100
         )
-        if "sitemap" in self.sources:
+        if "sitemap" in self.sources and self.robots_from_scrapy:
+            self.robots_pending = True  # see on_robots_parsed, else parse_home
+        elif "sitemap" in self.sources:
             # dont_filter: a resumed JOBDIR run reads the sitemaps again.
             yield scrapy.Request(
                 urljoin(self.start_url, "/robots.txt"), callback=self.parse_robots, errback=self.on_robots_error,
@@ -240,8 +252,12 @@ class NewsSpider(scrapy.Spider):
             self.deferred[url] = hints
         elif hints:  # a feed's date beside a sitemap's title: keep both
             for key, value in hints.items():
-                if key == "dates":
-                    kept["dates"] = kept.get("dates", []) + value
+                if key in ("dates", "modified"):
+                    kept[key] = kept.get(key, []) + value
+                elif key == "lastmod" and kept.get("lastmod"):
+                    # Two sitemaps list the URL (a news sitemap and the full one): the later lastmod.
+                    pair = [kept["lastmod"], value]
+                    kept["lastmod"] = max(pair, key=lambda v: lastmod_datetime(v) or datetime.min.replace(tzinfo=timezone.utc))
                 else:
                     kept.setdefault(key, value)
 
@@ -274,6 +290,10 @@ class NewsSpider(scrapy.Spider):
         if walk:
             for url in self._article_links(response):
                 self._defer(url)
+        if self.robots_pending:  # robots.txt could not be fetched (a network error)
+            self.robots_pending = False
+            self._inc("sitemaps/no_robots_txt")
+            yield from self._guess_sitemaps()
         if "feed" in self.sources:
             feeds = [url for url in feed_links(response.text, response.url) if self._allowed(urlsplit(url).hostname or "")]
             for url in feeds or [urljoin(response.url, "/feed/")]:
@@ -360,6 +380,20 @@ class NewsSpider(scrapy.Spider):
                 yield self._sitemap_request(url, depth=0)
         else:
             yield from self._guess_sitemaps()
+
+    def on_robots_parsed(self, robotparser: Any, request: scrapy.Request) -> None:
+        """Scrapy's RobotsTxtMiddleware read the site's robots.txt (before the
+        home page is fetched): its ``Sitemap:`` lines, else the usual
+        locations, are requested (``sources`` with ``sitemap`` only)."""
+        if not self.robots_pending or not self._allowed(urlsplit(request.url).hostname or ""):
+            return
+        self.robots_pending = False
+        protego = getattr(robotparser, "rp", None)
+        declared = dict.fromkeys(urljoin(request.url, url.strip()) for url in getattr(protego, "sitemaps", []) if url.strip())
+        urls = [url for url in declared if self._allowed(urlsplit(url).hostname or "")]
+        requests = [self._sitemap_request(url, depth=0) for url in urls] if urls else list(self._guess_sitemaps())
+        for sitemap_request in requests:
+            self.crawler.engine.crawl(sitemap_request)
 
     def on_robots_error(self, failure: Any) -> Iterable[Any]:
         """No robots.txt: try the usual sitemap locations."""
@@ -502,7 +536,9 @@ class NewsSpider(scrapy.Spider):
                 self._inc("incremental/skipped_known")
             return None, known
         headers, meta = {}, {}
-        if reason != "new":
+        if reason != "new" and key not in self._revisited:
+            # Once per URL; a URL skipped on a listing may be revisited later for its sitemap lastmod.
+            self._revisited.add(key)
             self._inc(f"incremental/revisit/{reason}")
         if known is not None and reason != "refresh" and (known.http_etag or known.http_last_modified):
             if known.http_etag:

@@ -206,3 +206,31 @@ def test_pagination_stops_on_a_page_repeating_the_previous_one(spider):
     again = HtmlResponse(url=following.url, body=LISTING.format(next=4).encode(), headers={"Content-Type": "text/html"})
     output = [o for o in spider.parse_listing(again, **following.cb_kwargs) if o.callback == spider.parse_listing]
     assert output == [] and stat(spider, "listings/repeated_page") == 1
+
+
+class Engine:
+    def __init__(self):
+        self.requests = []
+
+    def crawl(self, request):
+        self.requests.append(request)
+
+
+def test_sitemap_lines_come_from_scrapys_own_robots_txt_parser(tmp_path):
+    from scrapy.robotstxt import ProtegoRobotParser
+
+    crawler = get_crawler(NewsSpider, settings_dict={"ARCHIVE_PATH": str(tmp_path / "a.sqlite"), "ROBOTSTXT_OBEY": True})
+    crawler.stats.open_spider()
+    spider = NewsSpider.from_crawler(crawler, url=SITE + "/")
+    crawler.engine = Engine()
+    assert spider.robots_from_scrapy
+    spider.robots_pending = True
+    robots = ProtegoRobotParser(b"User-agent: *\nDisallow: /x/\nSitemap: /news.xml\nSitemap: https://elsewhere.example/s.xml\n", spider)
+    spider.on_robots_parsed(robots, Request(SITE + "/"))
+    assert [r.url for r in crawler.engine.requests] == [SITE + "/news.xml"]
+    spider.on_robots_parsed(robots, Request(SITE + "/"))  # once only
+    assert len(crawler.engine.requests) == 1
+    # robots.txt without Sitemap: lines: the usual locations.
+    spider.robots_pending = True
+    spider.on_robots_parsed(ProtegoRobotParser(b"User-agent: *\n", spider), Request(SITE + "/"))
+    assert [r.url for r in crawler.engine.requests[1:]] == [SITE + "/wp-sitemap.xml", SITE + "/news-sitemap.xml"]
