@@ -95,8 +95,22 @@ _PUBLISHED_PREFIX = re.compile(
     r"^\s*(published|posted|publication|date|on|veröffentlicht|publicado|publié\s+le|publié)\s*(on|:)?\s*:?\s*",
     re.I,
 )
+_DATE_LABEL = re.compile(
+    r"^\s*(date|datum|published|publication\s+date|date\s+published|veröffentlicht(\s+am)?|erschienen(\s+am)?|"
+    r"publié\s+le|date\s+de\s+publication|fecha|publicado|data|pubblicato|gepubliceerd|publicerad|opublikowano)\s*:?\s*$",
+    re.I,
+)
 _URL_DATE = re.compile(r"/((?:19|20)\d{2})/(0?[1-9]|1[0-2])/(0?[1-9]|[12]\d|3[01])(?=/|$|[-_.])")
-_BYLINE_PREFIX = re.compile(r"^\s*(by|von|par|por|di|door|av|af)\s+", re.I)
+_BYLINE_PREFIX = re.compile(
+    r"^\s*(?:(?:written|reported|posted|text)\s+by|by|von|par|por|di|door|av|af|de|autor(?:in)?(?:/autor)?|author|auteur)\s*(?:[:\s]\s*|$)",
+    re.I,
+)
+_WRITTEN_BY = re.compile(r"\s*(written\s+by|author|autor)", re.I)
+_ORGANISATION_TYPES = frozenset({"Organization", "NewsMediaOrganization", "Corporation", "WebSite"})
+_AUTHOR_CLASS_SKIP = re.compile(
+    r"bio|avatar|image|img|photo|pic|desc|about|social|follow|more|date|time|title|label|role|job|credit|copyright|caption", re.I
+)
+_AUTHOR_PATHS = frozenset({"author", "authors", "autor", "autoren", "auteur", "auteurs", "autore", "autori", "autores", "journalist", "journalisten", "reporter", "staff", "writers"})
 _BREADCRUMB_SEPARATORS = {">", "›", "»", "/", "|", "→", "·", "-", "–", "—", "::", "»»", "≫", ">>"}
 _SPACE = re.compile(r"\s+")
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
@@ -249,6 +263,7 @@ class _Page:
         self.problems: list[str] = []
         self._chrome_cache: dict[Any, bool] = {}
         self.jsonld = self._jsonld_nodes()
+        self.jsonld_ids = {n["@id"]: n for n in self.jsonld if isinstance(n.get("@id"), str) and len(n) > 1}
         self.article_node = self._article_node()
         self.og = self._opengraph()
         self.meta = self._meta_names()
@@ -278,8 +293,9 @@ class _Page:
                     walk(entry, depth + 1)
             elif isinstance(value, dict):
                 nodes.append(value)
-                if "@graph" in value:
-                    walk(value["@graph"], depth + 1)
+                for key in ("@graph", "mainEntity"):
+                    if isinstance(value.get(key), (dict, list)):
+                        walk(value[key], depth + 1)
 
         walk(items)
         return nodes
@@ -388,6 +404,7 @@ class _Page:
         fields: dict[str, Any] = {}
         h1 = self._main_h1()
         fields["headline"] = self._headline(h1)
+        fields["alternativeHeadline"] = self._alternative_headline(fields["headline"])
         fields["description"] = self._description()
         fields["canonicalUrl"] = self._canonical_url()
         published, modified = self._dates(h1)
@@ -428,23 +445,76 @@ class _Page:
                 return el
         return None
 
-    def _headline(self, h1: Any) -> Optional[str]:
-        h1_text = clean_text(h1.text_content()) if h1 is not None else None
+    def _site_names(self) -> list[str]:
+        """Names the site goes by: ``og:site_name``, ``application-name``, the
+        JSON-LD publisher and ``WebSite``/``Organization`` names, and the host
+        name without ``www.`` (``golem.de``) and its first label (``golem``)."""
+        names = list(self.og.get("og:site_name", [])) + self.meta.get("application-name", [])
+        publisher = (self.article_node or {}).get("publisher")
+        for entry in _as_list(publisher):
+            if isinstance(entry, dict):
+                entry = self.jsonld_ids.get(entry.get("@id"), entry) if "name" not in entry else entry
+                names.append(entry.get("name"))
+        for node in self.jsonld:
+            if self._types(node) & {"WebSite", "Organization", "NewsMediaOrganization"}:
+                names.append(node.get("name"))
+        host = urlsplit(self.url).hostname or ""
+        host = host[4:] if host.startswith("www.") else host
+        if host:
+            names.extend([host, host.split(".")[0]])
+        return _unique(clean_text(n) if isinstance(n, str) else None for n in names)
+
+    def _headline_candidates(self, h1: Any) -> dict[str, Optional[str]]:
         structured = None
         if self.article_node:
             structured = clean_text(self.article_node.get("headline") or self.article_node.get("name"))
-        structured = structured or self._microdata_value("headline")
+        head_title = self.root.xpath("(//head/title)[1]") or self.root.xpath("(//title)[1]")
+        return {
+            "structured": structured or self._microdata_value("headline"),
+            "h1": clean_text(h1.text_content()) if h1 is not None else None,
+            "og": self._first(self.og, "og:title"),
+            "twitter": self._first(self.meta, "twitter:title"),
+            "title": clean_text(head_title[0].text_content()) if head_title else None,
+        }
+
+    def _headline(self, h1: Any) -> Optional[str]:
+        """The headline: structured data's, else ``og:title``, else the first
+        main ``<h1>``, else ``twitter:title``, else ``<title>``; each without a
+        suffix naming the site (" | Example News", " - example.com"). A
+        structured headline cut short is replaced by the ``<h1>`` it starts;
+        one that is ``og:title`` behind a kicker ("Kicker: Headline") gives
+        way to ``og:title``."""
+        names = self._site_names()
+        found = {k: _strip_site_name(v, names) for k, v in self._headline_candidates(h1).items()}
+        # "Headline | Börsen-Zeitung" next to a bare "Headline": the tail is the site's.
+        for key, value in found.items():
+            for other in found.values():
+                if value and other and len(other) < len(value) and value.startswith(other):
+                    tail = value[len(other) :]
+                    if tail.startswith(_TITLE_SEPARATORS) and _looks_like_name(tail.lstrip(" |-–—:·―｜»/")):
+                        found[key] = value = other
+        self.headline_candidates = found
+        structured, h1_text, og = found["structured"], found["h1"], found["og"]
         if structured:
             # A structured headline cut at 110 characters: the visible one is whole.
             if h1_text and len(h1_text) > len(structured) and h1_text.startswith(structured.rstrip(".… ")):
                 return h1_text
+            if og and len(og) < len(structured) and structured.endswith(og):
+                kicker = structured[: -len(og)].rstrip()
+                if kicker.endswith(":") and len(kicker.split()) <= 6:
+                    return og
             return structured
-        if h1_text:
-            return h1_text
-        title = self._first(self.og, "og:title") or clean_text(
-            "".join(self.root.xpath("//title[1]//text()"))
+        return og or h1_text or found["twitter"] or found["title"]
+
+    def _alternative_headline(self, headline: Optional[str]) -> Optional[str]:
+        """JSON-LD / microdata ``alternativeHeadline`` (a subtitle or the
+        other of the site's two headlines), unless it repeats the headline."""
+        value = clean_text((self.article_node or {}).get("alternativeHeadline")) or self._microdata_value(
+            "alternativeHeadline"
         )
-        return _strip_site_name(title, self._first(self.og, "og:site_name"))
+        if value and headline and _name_key(value) == _name_key(headline):
+            return None
+        return value
 
     def _microdata_value(self, name: str) -> Optional[str]:
         value = self.microdata.get(name)
@@ -503,7 +573,7 @@ class _Page:
             modified.append((value, "meta"))
         for el in self._content("//time"):
             text = clean_text(el.text_content()) or ""
-            value = clean_text(el.get("datetime")) or text
+            value = clean_text(el.get("datetime")) or _PUBLISHED_PREFIX.sub("", text)
             if not value:
                 continue
             names = f"{el.get('class') or ''} {el.get('itemprop') or ''}"
@@ -522,6 +592,10 @@ class _Page:
             published.append((text, "text"))
         if updated:
             modified.append((updated, "text"))
+        if not structured and not text:
+            labelled = self._labelled_date()
+            if labelled:
+                published.append((labelled, "text"))
         if not structured:
             found = self._htmldate(h1)
             if found:
@@ -532,18 +606,35 @@ class _Page:
             published.append((f"{year}-{int(month):02d}-{int(day):02d}", "url"))
         return _unique_pairs(published), _unique_pairs(modified)
 
+    def _labelled_date(self) -> Optional[str]:
+        """A date after a label of its own outside the chrome:
+        ``<strong>Date</strong> 28.04.2023``, ``<dt>Published</dt><dd>…</dd>``."""
+        for el in self._content("//body//*[self::strong or self::b or self::dt or self::th or self::span or self::label]"):
+            if not _DATE_LABEL.match(el.text_content() or ""):
+                continue
+            following = el.getnext()
+            value = clean_text(el.tail) or (clean_text(following.text_content()) if following is not None else None)
+            if value and len(value) <= 40 and re.search(r"\d", value):
+                return value
+        return None
+
     def _htmldate(self, h1: Any) -> Optional[str]:
         """htmldate's guess at the original publication day (``YYYY-MM-DD``):
         its date patterns, header, abbr and text heuristics, for pages that
         give no structured or ``<time>`` date. It reads a copy of the page
-        without its chrome (sidebars date other articles) and not the URL
+        without its sidebars, related/trending lists, menus and pop-ups
+        (they date other articles), but with its header and footer (removing
+        all of the chrome, as for headlines, scored worse), and not the URL
         (the URL date is a candidate of its own)."""
         h1_path = h1.getroottree().getpath(h1) if h1 is not None else None
         root = self._parse()
         found = root.getroottree().xpath(h1_path) if h1_path else []
-        self._prune_chrome(root, found[0] if found else None, broad=True)
+        self._prune_chrome(root, found[0] if found else None)
         try:
-            return htmldate.find_date(root, url="", original_date=True, extensive_search=True)
+            found = htmldate.find_date(root, url="", original_date=True, extensive_search=True)
+            if found and found.endswith("-01-01") and not _spells_new_year(root.text_content(), found[:4]):
+                return None  # a bare year ("© 2025") that htmldate turned into 1 January
+            return found
         except Exception as exc:  # htmldate has its own failure modes on odd pages
             logger.debug("htmldate failed on %s: %s", self.url, exc)
             self.problems.append("htmldate_failed")
@@ -590,33 +681,107 @@ class _Page:
         return None, None
 
     def _authors(self) -> list[str]:
-        names: list[str] = []
+        """Author names: structured data's people; else the visible byline
+        (``rel="author"``, byline/author classes, links to author pages);
+        else ``meta`` authors; else structured data's organisations. A name
+        that is the site's own ("Example News", "example.com") is used only
+        when nothing else names anyone."""
+        site_names = self._site_names()
+        people, organisations = [], []
+        for name, is_org in self._structured_authors():
+            for part in _split_authors(name):
+                is_org = is_org or _is_site_name(part, site_names) or "www." in part
+                (organisations if is_org else people).append(part)
+        if people:
+            return _unique(people)
+        fallback: list[str] = []
+        for names in (self._byline_authors(), self._meta_authors()):
+            cleaned = _unique(part for name in names for part in _split_authors(name))
+            persons = [n for n in cleaned if not (_is_site_name(n, site_names) or "www." in n)]
+            if persons:
+                return persons
+            fallback = fallback or cleaned
+        return _unique(organisations) or fallback
+
+    def _structured_authors(self) -> list[tuple[str, bool]]:
+        """``(name, is_organisation)`` of the JSON-LD (``@id`` references
+        resolved; ``name``, else ``givenName familyName``, else ``byline``)
+        or microdata authors."""
+        found: list[tuple[str, bool]] = []
         node = self.article_node or {}
-        for author in _as_list(node.get("author")):
+        for author in _as_list(node.get("author")) + _as_list(node.get("creator")):
             if isinstance(author, dict):
-                names.append(clean_text(author.get("name")) or "")
+                if set(author) <= {"@id", "@type"} and author.get("@id") in self.jsonld_ids:
+                    author = self.jsonld_ids[author["@id"]]
+                name = author.get("name")
+                if isinstance(name, list):
+                    name = next((n for n in name if isinstance(n, str)), None)
+                if not isinstance(name, str) or not name.strip():
+                    given, family = author.get("givenName"), author.get("familyName")
+                    name = " ".join(v for v in (given, family) if isinstance(v, str)) or author.get("byline")
+                is_org = bool(self._types(author) & _ORGANISATION_TYPES)
+                if isinstance(name, str) and name.strip():
+                    found.append((name, is_org))
             elif isinstance(author, str) and not author.startswith("http"):
-                names.append(author)
-        if not names:
+                found.append((author, False))
+            if len(found) >= 20:
+                break
+        if not found:
             for author in _as_list(self.microdata.get("author")):
                 if isinstance(author, dict):
-                    names.append(clean_text(author.get("properties", {}).get("name")) or "")
+                    name = clean_text(author.get("properties", {}).get("name"))
+                    is_org = any("Organization" in str(t) for t in _as_list(author.get("type")))
+                    if name:
+                        found.append((name, is_org))
                 elif isinstance(author, str):
-                    names.append(author)
-        if not names:
-            for el in self._content('//a[contains(concat(" ", normalize-space(@rel), " "), " author ")]'):
+                    found.append((author, False))
+        return found
+
+    def _byline_authors(self) -> list[str]:
+        """Names in the visible byline, outside the chrome: ``rel="author"``
+        links, then the innermost short elements whose class names a byline
+        or an author, then links to author pages (``/author/jane-doe/``)."""
+        names = [el.text_content() for el in self._content('//a[contains(concat(" ", normalize-space(@rel), " "), " author ")]')]
+        if names:
+            return names
+        lower = "translate(@class, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')"
+        elements = self._content(
+            f"//body//*[contains({lower}, 'byline') or contains({lower}, 'author') or contains({lower}, 'autor')"
+            " or @itemprop='author']"
+        )
+        chosen = set(elements)
+        for el in elements:
+            if any(d in chosen for d in el.iterdescendants()) or el.tag in ("img", "script", "style", "figure", "picture"):
+                continue
+            if _AUTHOR_CLASS_SKIP.search(el.get("class") or ""):
+                continue
+            text = clean_text(el.text_content())
+            if text and len(text) <= 100 and not _PUBLISHED_PREFIX.match(text):
+                names.append(text)
+            if len(names) >= 8:
+                break
+        if names:
+            return names
+        for el in self._content("//a[@href]"):
+            path = urlsplit(el.get("href") or "").path.lower().strip("/").split("/")
+            if len(path) >= 2 and path[-2] in _AUTHOR_PATHS or len(path) >= 3 and path[-3] in _AUTHOR_PATHS:
                 names.append(el.text_content())
-        if not names:
-            for el in self._content(
-                "//*[contains(@class, 'byline') or contains(@class, 'author-name') or @itemprop='author']"
-            ):
-                links = el.xpath(".//a")
-                names.extend(a.text_content() for a in links) if links else names.append(el.text_content())
-        if not names:
-            meta = self._first(self.meta, "author", "article:author", "byl", "dc.creator", "parsely-author")
-            if meta and not meta.startswith("http"):
-                names.append(meta)
-        return _unique(_clean_author(n) for n in names)
+                if len(names) >= 8:
+                    break
+        return names
+
+    def _meta_authors(self) -> list[str]:
+        names = []
+        for key in ("author", "article:author", "articleauthor", "byl", "dc.creator", "parsely-author", "sailthru.author"):
+            names.extend(v for v in self.meta.get(key, []) + self.og.get(key, []) if v and not v.strip().startswith("http"))
+            if names:
+                return names
+        for key, values in self.meta.items():  # Twitter's "Written by" label
+            if key.startswith("twitter:label") and any(_WRITTEN_BY.match(v or "") for v in values):
+                names.extend(self.meta.get(key.replace("label", "data"), []))
+            elif key.startswith("twitter:misc:") and _WRITTEN_BY.match(key[len("twitter:misc:") :]):
+                names.extend(values)
+        return names
 
     def _breadcrumbs(self) -> list[dict]:
         for node in self.jsonld:
@@ -770,15 +935,17 @@ class _Page:
 
     def _main_text(self, root: Any, favor_recall: bool = False) -> Optional[str]:
         try:
-            return trafilatura.extract(
+            # bare_extraction keeps the page's own characters (extract() would
+            # NFC-normalize them and so split words written with combining marks).
+            document = trafilatura.bare_extraction(
                 root,
                 url=self.url,
                 include_comments=False,
                 include_tables=True,
                 deduplicate=False,
                 favor_recall=favor_recall,
-                output_format="txt",
             )
+            return document.text if document is not None else None
         except Exception as exc:  # trafilatura has many failure modes on broken markup
             logger.debug("trafilatura failed on %s: %s", self.url, exc)
             self.problems.append("body_failed")
@@ -810,25 +977,108 @@ class _Page:
         return clean_text((self.article_node or {}).get("articleBody"))
 
 
-def _strip_site_name(title: Optional[str], site_name: Optional[str]) -> Optional[str]:
-    """Drop a ``" | Site"`` / ``" - Site"`` suffix naming the site."""
+_TITLE_SEPARATORS = (" | ", " - ", " – ", " — ", " :: ", " · ", " ― ", " ｜ ", "｜", " » ", " / ")
+
+
+def _name_key(text: str) -> str:
+    """A name reduced to its letters and digits, lower case: ``"Golem.de"`` → ``"golemde"``."""
+    return "".join(ch for ch in text.casefold() if ch.isalnum())
+
+
+def _spells_new_year(text: str, year: str) -> bool:
+    """True when a page's text writes 1 January of ``year`` as a date."""
+    return any(
+        form in text
+        for form in (f"{year}-01-01", f"{year}/01/01", f"01.01.{year}", f"1.1.{year}", f"01/01/{year}", f"January 1, {year}", f"1 January {year}")
+    )
+
+
+def _looks_like_name(text: str) -> bool:
+    """True for a short name-like tail ("Börsen-Zeitung", "DW | 28.04.2023"):
+    at most five words, none starting with a lower-case letter."""
+    words = text.replace("|", " ").split()
+    return 0 < len(words) <= 5 and not any(w[0].islower() for w in words)
+
+
+def _is_site_name(text: str, site_names: Iterable[str]) -> bool:
+    key = _name_key(text)
+    if not key:
+        return False
+    for name in site_names:
+        other = _name_key(name)
+        if other and (key == other or (len(other) >= 4 and key.startswith(other) and len(key) <= len(other) + 4)):
+            return True
+    return False
+
+
+def _strip_site_name(title: Optional[str], site_names: Any = None) -> Optional[str]:
+    """Drop a ``" | Site"`` / ``" - Site"`` suffix (or ``"Site | "`` prefix)
+    naming the site: ``og:site_name``, the publisher or the host name
+    (``"Title - Golem.de"``). With no site name known, a tail of at most
+    three words after ``" | "`` goes.
+
+    :param site_names: a name or a list of names the site goes by.
+    """
     if not title:
         return title
-    for sep in (" | ", " - ", " – ", " — ", " :: "):
-        head, _, tail = title.rpartition(sep)
-        if head and (not site_name or tail.strip().lower() == site_name.strip().lower()):
-            if site_name or len(tail.split()) <= 3:
-                return head.strip()
+    names = [site_names] if isinstance(site_names, str) else list(site_names or [])
+    for _ in range(2):  # "Headline | Section | Site"
+        for sep in _TITLE_SEPARATORS:
+            head, found, tail = title.rpartition(sep)
+            if found and head.strip() and _is_site_name(tail, names):
+                title = head.strip()
+                break
+            lead, found, rest = title.partition(sep)
+            if found and rest.strip() and _is_site_name(lead, names):
+                title = rest.strip()
+                break
+        else:
+            break
+    if not names:
+        head, found, tail = title.rpartition(" | ")
+        if found and head.strip() and len(tail.split()) <= 3:
+            return head.strip()
     return title
+
+
+_AUTHOR_SPLIT = re.compile(r"\s*(?:;|\||\s(?:and|und|et|y|e|i|og|och|en|und|&|ve|и)\s)\s*", re.I)
+_SOCIAL_NAMES = frozenset({"twitter", "facebook", "instagram", "linkedin", "x", "youtube", "tiktok", "email", "e-mail", "mail", "whatsapp", "threads", "bluesky", "rss"})
+
+
+def _split_authors(value: Optional[str]) -> list[str]:
+    """One byline as clean names: "By A, B and C" → ``["A", "B", "C"]``.
+    A comma splits only a list with a conjunction or two commas ("Doe,
+    Jane" and "AFP, Manila" stay whole). Handles, e-mail addresses, URLs,
+    social network names and dates are dropped."""
+    text = clean_text(value)
+    if not text:
+        return []
+    text = _BYLINE_PREFIX.sub("", text).strip(" ,;:|")
+    parts = _AUTHOR_SPLIT.split(text)
+    if len(parts) > 1 or text.count(",") >= 2:
+        parts = [piece for part in parts for piece in part.split(",")]
+    names = []
+    for part in parts:
+        name = _clean_author(part)
+        if name:
+            names.append(name)
+    return names
 
 
 def _clean_author(name: Optional[str]) -> Optional[str]:
     name = clean_text(name)
     if not name:
         return None
-    name = _BYLINE_PREFIX.sub("", name).strip(" ,;|")
-    if not name or name.startswith(("@", "http")) or len(name) > 80:
+    name = _BYLINE_PREFIX.sub("", name).strip(" ,;:|·•-–")
+    if not name or name.startswith(("@", "http", "www.")) or len(name) > 80:
         return None
+    if re.fullmatch(r"\S+@\S+\.\S+", name) or name.casefold() in _SOCIAL_NAMES or re.search(r"[:/©]", name):
+        return None  # an e-mail address, a share link, a photo credit
+    if re.search(r"\d", name):
+        # "Jane Doe 12 May 2024", "Jane Doe | 14:05": the date goes.
+        name = re.split(r"\s*[|,·•–-]?\s*\S*\d", name, maxsplit=1)[0].strip(" ,;:|·•-–")
+        if len(name) < 2:
+            return None
     return name
 
 

@@ -28,8 +28,10 @@ class Article:
     pipeline then drops tracking parameters and the fragment."""
 
     headline: Optional[str] = None
-    """Headline as plain text: structured data's ``headline``, else the
-    first ``<h1>`` outside navigation and sidebars, else ``og:title``."""
+    """Headline as plain text: structured data's ``headline``, else
+    ``og:title``, else the first ``<h1>`` outside navigation and sidebars,
+    else ``twitter:title`` / ``<title>``, each without a suffix naming the
+    site (" | Example News", " - example.com")."""
 
     description: Optional[str] = None
     """Summary from ``og:description`` / ``meta[name=description]`` / JSON-LD."""
@@ -143,6 +145,11 @@ class Article:
     httpLastModified: Optional[str] = None
     """The response's ``Last-Modified`` header, as sent (not schema.org):
     sent back as ``If-Modified-Since`` when the article is revisited."""
+
+    alternativeHeadline: Optional[str] = None
+    """A second headline as plain text: structured data's
+    ``alternativeHeadline`` (a subtitle, or the site's other headline), never
+    equal to ``headline``; None when the page gives none."""
 
 
 @dataclass

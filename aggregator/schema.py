@@ -206,3 +206,10 @@ def m004_incremental_runs(db: Database) -> None:
     db["crawl_locks"].create(
         {"site": str, "run_id": int, "pid": int, "host": str, "acquired_at": str}, pk="site"
     )
+
+
+@MIGRATIONS(name="m005_alternative_headline")
+def m005_alternative_headline(db: Database) -> None:
+    """``alternative_headline``: the article's second headline (structured
+    data's ``alternativeHeadline``), kept beside ``headline``."""
+    db["articles"].add_column("alternative_headline", str)

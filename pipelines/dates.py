@@ -22,7 +22,8 @@ parse or was implausible), ``aggregator/dates/missing/<field>``,
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
+from datetime import timezone as dt_timezone
 
 from itemadapter import ItemAdapter
 
@@ -60,6 +61,26 @@ class DatesPipeline:
                     return offset_of(value)
         return None
 
+    @staticmethod
+    def _wall_clock_offset(value, others, languages, fetched_at):
+        """For a value given in UTC (``…Z``), the site's own offset when the
+        page prints the same instant in local wall time without a zone
+        (``<time>2023-11-08 17:49:09</time>`` next to ``2023-11-09T01:49:09Z``):
+        the difference, a whole quarter hour within ±14 h. None otherwise."""
+        offset = offset_of(value)
+        if offset is None or offset.utcoffset(None) != timedelta(0):
+            return None
+        instant = datetime.fromisoformat(value.utc.replace("Z", "+00:00")).replace(tzinfo=None)
+        for other in others:
+            wall = normalize_date(other["raw"], languages=languages, fetched_at=fetched_at)
+            if wall is None or wall.precision == "day" or wall.timezone_source != "default":
+                continue
+            seconds = (datetime.fromisoformat(wall.local).replace(tzinfo=None) - instant).total_seconds()
+            quarters = round(seconds / 900)
+            if quarters and abs(quarters) <= 56 and abs(seconds - quarters * 900) <= 90:
+                return dt_timezone(timedelta(seconds=quarters * 900))
+        return None
+
     def process_item(self, item):
         adapter = ItemAdapter(item)
         if "datePublishedRaw" not in adapter.field_names():
@@ -85,6 +106,11 @@ class DatesPipeline:
                 self.stats.inc_value("aggregator/dates/unparsed")
                 continue
             self.stats.inc_value("aggregator/dates/parsed")
+            local = value.local
+            shift = self._wall_clock_offset(value, candidates[candidates.index(candidate) + 1 :], languages, fetched_at)
+            if shift is not None:
+                local = datetime.fromisoformat(value.utc.replace("Z", "+00:00")).astimezone(shift).isoformat(timespec="seconds")
+                self.stats.inc_value("aggregator/dates/local_from_page")
             source = value.timezone_source
             if source == "site" and not self.timezone:
                 source = "page"
@@ -92,7 +118,7 @@ class DatesPipeline:
             adapter[name] = value.utc
             adapter[f"{name}Raw"] = candidate["raw"]
             adapter[f"{name}RawSource"] = candidate.get("source")
-            adapter[f"{name}Local"] = value.local
+            adapter[f"{name}Local"] = local
             adapter[f"{name}Precision"] = value.precision
             if name == "datePublished":
                 adapter["datePublishedTimezoneSource"] = source

@@ -1,0 +1,193 @@
+"""Extraction of headline, alternative headline, authors and dates from each
+source, on small invented pages: one test per source and rule."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from scrapy.utils.test import get_crawler
+
+from aggregator.extraction import _split_authors, _strip_site_name, extract_article
+from aggregator.items import Article
+from pipelines.dates import DatesPipeline
+
+URL = "https://www.example-gazette.test/2025/03/04/lighthouse-restored/"
+PARAGRAPHS = "".join(
+    f"<p>Paragraph {i} says the old lighthouse on the point was restored by volunteers over two long winters.</p>"
+    for i in range(8)
+)
+
+
+def page(head: str = "", article: str = "", title: str = "Lighthouse restored") -> bytes:
+    return f"""<!DOCTYPE html><html lang="en"><head><title>{title}</title>{head}</head>
+<body><nav class="menu"><a href="/world/">World</a></nav>
+<main><article>{article}<div class="entry-content">{PARAGRAPHS}</div></article></main>
+<footer><p>Example Gazette</p></footer></body></html>""".encode()
+
+
+def jsonld(data: dict) -> str:
+    return f'<script type="application/ld+json">{json.dumps(data)}</script>'
+
+
+def extract(head: str = "", article: str = "", title: str = "Lighthouse restored", url: str = URL):
+    return extract_article(url, page(head, article, title), {"Content-Type": "text/html; charset=utf-8"}).fields
+
+
+# --- headline ---------------------------------------------------------------------
+def test_og_title_loses_site_name_suffix():
+    head = '<meta property="og:title" content="Lighthouse restored | Example Gazette">' \
+           '<meta property="og:site_name" content="Example Gazette">'
+    assert extract(head)["headline"] == "Lighthouse restored"
+
+
+def test_structured_headline_loses_host_name_suffix():
+    head = jsonld({"@type": "NewsArticle", "headline": "Lighthouse restored - Example-Gazette.test"})
+    assert extract(head)["headline"] == "Lighthouse restored"
+
+
+def test_suffix_that_another_candidate_lacks_is_stripped():
+    head = '<meta property="og:title" content="Lighthouse restored · Coastal Daily Pages">'
+    assert extract(head, "<h1>Lighthouse restored</h1>")["headline"] == "Lighthouse restored"
+
+
+def test_suffix_that_is_not_the_site_name_stays():
+    head = jsonld({"@type": "NewsArticle", "headline": "Lighthouse restored - the full story"})
+    assert extract(head)["headline"] == "Lighthouse restored - the full story"
+
+
+def test_kicker_before_og_title_is_dropped():
+    head = jsonld({"@type": "NewsArticle", "headline": "Coast: Lighthouse restored by volunteers"}) + \
+        '<meta property="og:title" content="Lighthouse restored by volunteers">'
+    assert extract(head)["headline"] == "Lighthouse restored by volunteers"
+
+
+def test_title_inside_svg_is_not_the_page_title():
+    article = '<svg><title>Share icon</title></svg>'
+    assert extract(article=article, title="Lighthouse restored | Example Gazette")["headline"] == "Lighthouse restored"
+
+
+def test_strip_site_name_prefix_and_two_suffixes():
+    assert _strip_site_name("Example Gazette | Lighthouse restored", ["Example Gazette"]) == "Lighthouse restored"
+    assert _strip_site_name("Lighthouse restored – Example Gazette", "Example Gazette") == "Lighthouse restored"
+    assert _strip_site_name("Lighthouse restored", ["Example Gazette"]) == "Lighthouse restored"
+
+
+# --- alternative headline ---------------------------------------------------------------
+def test_alternative_headline_from_json_ld():
+    head = jsonld({"@type": "NewsArticle", "headline": "Lighthouse restored",
+                   "alternativeHeadline": "Volunteers finish two winters of work"})
+    assert extract(head)["alternativeHeadline"] == "Volunteers finish two winters of work"
+
+
+def test_alternative_headline_equal_to_headline_is_dropped():
+    head = jsonld({"@type": "NewsArticle", "headline": "Lighthouse restored", "alternativeHeadline": "Lighthouse Restored"})
+    assert "alternativeHeadline" not in extract(head)
+
+
+def test_alternative_headline_is_an_article_field():
+    assert "alternativeHeadline" in Article.__dataclass_fields__
+
+
+# --- authors --------------------------------------------------------------------
+def test_author_reference_resolved_in_graph():
+    head = jsonld({"@graph": [
+        {"@type": "NewsArticle", "headline": "Lighthouse restored", "author": [{"@id": "#p1"}]},
+        {"@type": "Person", "@id": "#p1", "name": "Ada Keeper"},
+    ]})
+    assert extract(head)["authors"] == ["Ada Keeper"]
+
+
+def test_author_given_and_family_name():
+    head = jsonld({"@type": "NewsArticle", "headline": "Lighthouse restored",
+                   "author": {"@type": "Person", "givenName": "Ada Mae", "familyName": "Keeper"}})
+    assert extract(head)["authors"] == ["Ada Mae Keeper"]
+
+
+def test_article_in_main_entity_is_found():
+    head = jsonld({"@type": "WebPage", "mainEntity": {"@type": "NewsArticle", "headline": "Lighthouse restored",
+                                                        "author": [{"@type": "Person", "name": "Ada Keeper"}]}})
+    assert extract(head)["authors"] == ["Ada Keeper"]
+
+
+def test_organisation_author_gives_way_to_byline_person():
+    head = jsonld({"@type": "NewsArticle", "headline": "Lighthouse restored",
+                   "author": {"@type": "Organization", "name": "Example Gazette"}})
+    article = '<p class="article-byline">By <span>Ada Keeper</span></p>'
+    assert extract(head, article)["authors"] == ["Ada Keeper"]
+
+
+def test_site_named_meta_author_gives_way_to_author_page_link():
+    head = '<meta name="author" content="Example Gazette"><meta property="og:site_name" content="Example Gazette">'
+    article = '<h1>Lighthouse restored</h1><p>Text: <a href="/authors/ada-keeper/">Ada Keeper</a></p>'
+    assert extract(head, article)["authors"] == ["Ada Keeper"]
+
+
+def test_organisation_kept_when_no_person_is_named():
+    head = jsonld({"@type": "NewsArticle", "headline": "Lighthouse restored",
+                   "author": {"@type": "Organization", "name": "Coast Wire Agency"}})
+    assert extract(head)["authors"] == ["Coast Wire Agency"]
+
+
+def test_twitter_written_by_label():
+    head = '<meta name="twitter:label1" content="Written by"><meta name="twitter:data1" content="Ada Keeper">'
+    assert extract(head, "<h1>Lighthouse restored</h1>")["authors"] == ["Ada Keeper"]
+
+
+@pytest.mark.parametrize(
+    "byline, names",
+    [
+        ("By Ada Keeper, Bo Lamp and Cy Wick", ["Ada Keeper", "Bo Lamp", "Cy Wick"]),
+        ("Von Ada Keeper und Bo Lamp", ["Ada Keeper", "Bo Lamp"]),
+        ("Keeper, Ada", ["Keeper, Ada"]),
+        ("Coast Wire, PORTVILLE", ["Coast Wire, PORTVILLE"]),
+        ("Ada Keeper; @adakeeper", ["Ada Keeper"]),
+        ("ada.keeper@example-gazette.test", []),
+        ("Ada Keeper | 4 March 2025", ["Ada Keeper"]),
+        ("Twitter", []),
+        ("Photo: Bo Lamp/Coast Wire", []),
+        ("Von", []),
+    ],
+)
+def test_byline_cleanup(byline, names):
+    assert _split_authors(byline) == names
+
+
+# --- dates ----------------------------------------------------------------------
+def test_labelled_date_without_markup():
+    article = '<h1>Lighthouse restored</h1><ul><li><strong>Date</strong> 04.03.2025</li></ul>'
+    candidates = extract(article=article, url="https://www.example-gazette.test/lighthouse")["datePublishedCandidates"]
+    assert candidates[0] == {"raw": "04.03.2025", "source": "text"}
+
+
+def test_published_on_prefix_of_time_text_dropped():
+    article = '<h1>Lighthouse restored</h1><time>Published on March 4, 2025</time>'
+    fields = extract(article=article, url="https://www.example-gazette.test/lighthouse")
+    assert fields["datePublishedRaw"] == "March 4, 2025"
+
+
+def test_utc_value_local_day_from_wall_clock_time_on_page():
+    crawler = get_crawler(settings_dict={})
+    crawler.stats.open_spider()
+    pipeline = DatesPipeline.from_crawler(crawler)
+    item = Article(
+        url=URL, site="example-gazette.test", dateDownloaded="2025-03-06T00:00:00Z",
+        datePublishedCandidates=[
+            {"raw": "2025-03-05T01:49:09Z", "source": "json-ld"},
+            {"raw": "2025-03-04 17:49:09", "source": "time"},
+        ],
+    )
+    item = pipeline.process_item(item)
+    assert item.datePublished == "2025-03-05T01:49:09Z"
+    assert item.datePublishedLocal == "2025-03-04T17:49:09-08:00"
+
+
+def test_utc_value_without_wall_clock_time_stays_utc():
+    crawler = get_crawler(settings_dict={})
+    crawler.stats.open_spider()
+    pipeline = DatesPipeline.from_crawler(crawler)
+    item = Article(
+        url=URL, site="example-gazette.test", dateDownloaded="2025-03-06T00:00:00Z",
+        datePublishedCandidates=[{"raw": "2025-03-05T01:49:09Z", "source": "json-ld"}, {"raw": "2025-03-04", "source": "url"}],
+    )
+    assert pipeline.process_item(item).datePublishedLocal == "2025-03-05T01:49:09+00:00"
