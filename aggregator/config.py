@@ -110,6 +110,7 @@ RUN_SETTINGS = {
     "DEGRADED_MIN_ITEMS": ("int", lambda v: v >= 0, "0 or more items"),
     "RECRAWL_DAYS": ("float", lambda v: v >= 0, "0 or more days (0: never revisit)"),
     "INCREMENTAL_STALE_PAGES": ("int", lambda v: v >= 0, "0 or more listing pages (0: walk every page)"),
+    "WP_API_MAX_PAGES": ("int", lambda v: v >= 1, "1 or more pages of posts"),
     "PROGRESS_INTERVAL": ("float", lambda v: v > 0, "more than 0 seconds"),
 }
 """The scheduled-run settings and the values they accept (checked by :func:`check_run_settings`)."""
@@ -157,19 +158,24 @@ def check_archive_path(value: Any) -> Path:
     return path
 
 
-SOURCES = ("menu", "sitemap", "feed")
-"""Where the ``news`` spider finds articles (spider argument ``sources``):
-the menus, section listings and their pagination; the sitemaps; the RSS/Atom feeds."""
+SOURCES = ("menu", "sitemap", "feed", "wp-api")
+"""Where the ``news`` spider can find articles (spider argument ``sources``):
+the menus, section listings and their pagination; the sitemaps; the RSS/Atom
+feeds; the WordPress REST API's posts route."""
+
+DEFAULT_SOURCES = ("menu", "sitemap", "feed")
+"""The sources of a crawl that names none (``wp-api`` is added by ``WP_API_AUTO``)."""
 
 
 def check_sources(value: Any) -> list[str]:
     """The spider argument ``sources`` as a list: a comma-separated string
-    (``"menu,sitemap"``) or a list; None or empty means all of ``SOURCES``.
+    (``"menu,sitemap"``) or a list of names of ``SOURCES``; None or empty
+    means ``DEFAULT_SOURCES``.
 
     :raises ConfigError: for a name that is not one of ``SOURCES``.
     """
     if value is None or value == "" or value == []:
-        return list(SOURCES)
+        return list(DEFAULT_SOURCES)
     names = [part.strip().lower() for part in (value.split(",") if isinstance(value, str) else value)]
     names = [name for name in dict.fromkeys(names) if name]
     unknown = [name for name in names if name not in SOURCES]

@@ -83,6 +83,13 @@ RECRAWL_DAYS = 2
 # hold only articles archived by earlier runs; 0: walk every page.
 INCREMENTAL_STALE_PAGES = 1
 
+# --- WordPress REST API source ------------------------------------------------------
+# Read the WordPress REST API's posts (source wp-api) whenever the home page
+# announces it, even when -a sources= does not name it.
+WP_API_AUTO = False
+# Pages of 100 posts read from the API per run, at most.
+WP_API_MAX_PAGES = 500
+
 # --- Scheduled runs -------------------------------------------------------------
 # The live progress line (a terminal) or progress log line (cron, scrapyd).
 EXTENSIONS = {

@@ -30,6 +30,14 @@ Sources (``-a sources=menu,sitemap,feed``, default all):
   menu section's own feed (``<section>/feed/``). Entry dates are kept as date
   candidates (:mod:`aggregator.feeds`).
 
+- ``wp-api`` (not among the defaults; ``WP_API_AUTO`` adds it when the home
+  page announces the API with ``<link rel="https://api.w.org/">``): the
+  WordPress REST API's ``/wp/v2/posts``, every page of it on a first run,
+  then only posts modified since the last successful run; each post's exact
+  ``date_gmt``/``modified_gmt`` (with the site's offset) rank before the
+  page's own dates, and each post page is fetched for the body
+  (:mod:`aggregator.wp_api`).
+
 The home page's menu is read whatever the sources: it is the section taxonomy.
 
 Incremental runs: an article URL the archive already holds is not fetched
@@ -64,7 +72,9 @@ Stats (all under ``aggregator/``): ``pages/articles``,
 ``sitemaps/unchanged``, ``sitemaps/missing``, ``sitemaps/invalid``,
 ``sitemaps/not_articles``, ``sitemaps/offsite``, ``sitemaps/too_deep``,
 ``sitemaps/skipped_entries``, ``feeds/fetched``, ``feeds/entries``,
-``feeds/invalid``, ``feeds/missing``, ``requests/failed/<error>``
+``feeds/invalid``, ``feeds/missing``, ``wp_api/pages``, ``wp_api/posts``,
+``wp_api/invalid``, ``wp_api/missing``, ``wp_api/auto``,
+``wp_api/max_pages_reached``, ``requests/failed/<error>``
 (``http_<status>``, ``timeout``, ``too_large``, ``redirect_loop``,
 ``robots_txt``, else the exception's class name; see :func:`failure_name`),
 ``extraction/problems/<name>`` (``canonical_is_listing``: a canonical link
@@ -93,6 +103,7 @@ from aggregator.config import check_site_url, check_sources
 from aggregator.extraction import extract_article
 from aggregator.feeds import FeedError, feed_links, parse_feed, section_feed_url
 from aggregator.incremental import ArchiveIndex, KnownArticle, revisit_reason
+from aggregator.wp_api import WpApiError, api_root, parse_posts, posts_url
 from aggregator.middlewares import RedirectLoop
 from aggregator.items import Article, Section
 from aggregator.menus import read_menus
@@ -148,7 +159,7 @@ class NewsSpider(scrapy.Spider):
     :param site_name: the site's name in the sites file (``-a site=NAME`` sets it).
     :param sources: where to find articles, comma-separated: ``menu``
         (menus, section listings, pagination, home page), ``sitemap``,
-        ``feed``; default all three.
+        ``feed``, ``wp-api``; default the first three.
     :param allowed_domains: other domains the crawl may follow, comma-separated
         (the site's own domain and its subdomains always are).
     :param refresh: ``1``/``true``: fetch every article again, archived or not.
@@ -198,6 +209,8 @@ class NewsSpider(scrapy.Spider):
         spider.recrawl_days = settings.getfloat("RECRAWL_DAYS", 2)
         spider.stale_pages = settings.getint("INCREMENTAL_STALE_PAGES", 1)
         spider.max_size = settings.getint("DOWNLOAD_MAXSIZE", 10 * 1024 * 1024) or 50 * 1024 * 1024
+        spider.wp_api_auto = settings.getbool("WP_API_AUTO", False)
+        spider.wp_api_max_pages = settings.getint("WP_API_MAX_PAGES", 500)
         spider.archive = ArchiveIndex(Path(settings.get("ARCHIVE_PATH", "news.sqlite")).expanduser().resolve())
         # robots.txt is read once, by Scrapy's RobotsTxtMiddleware (Protego, the default
         # parser, keeps its Sitemap: lines); otherwise the spider fetches it itself.
@@ -252,7 +265,7 @@ class NewsSpider(scrapy.Spider):
             self.deferred[url] = hints
         elif hints:  # a feed's date beside a sitemap's title: keep both
             for key, value in hints.items():
-                if key in ("dates", "modified"):
+                if key in ("dates", "modified", "dates_first", "modified_first"):
                     kept[key] = kept.get(key, []) + value
                 elif key == "lastmod" and kept.get("lastmod"):
                     # Two sitemaps list the URL (a news sitemap and the full one): the later lastmod.
@@ -294,6 +307,13 @@ class NewsSpider(scrapy.Spider):
             self.robots_pending = False
             self._inc("sitemaps/no_robots_txt")
             yield from self._guess_sitemaps()
+        root = api_root(response.text, response.url)
+        if "wp-api" in self.sources or (self.wp_api_auto and root):
+            if "wp-api" not in self.sources:
+                self._inc("wp_api/auto")
+                logger.info("The site announces the WordPress REST API at %s: reading its posts (WP_API_AUTO)", root)
+            root = root or urljoin(response.url, "/wp-json/")
+            yield self._wp_posts_request(root, 1)
         if "feed" in self.sources:
             feeds = [url for url in feed_links(response.text, response.url) if self._allowed(urlsplit(url).hostname or "")]
             for url in feeds or [urljoin(response.url, "/feed/")]:
@@ -501,15 +521,61 @@ class NewsSpider(scrapy.Spider):
                     section_feed_url(section_url), callback=self.parse_feed, errback=self.on_discovery_error, priority=7
                 )
 
+    def _wp_posts_request(self, root: str, page: int) -> scrapy.Request:
+        since = None if self.refresh else self.last_run
+        return scrapy.Request(
+            posts_url(root, page, since), callback=self.parse_wp_posts, errback=self.on_discovery_error,
+            cb_kwargs={"root": root, "page": page}, priority=8,
+        )
+
+    def parse_wp_posts(self, response: Response, root: str, page: int) -> Iterable[Any]:
+        """One page of the WordPress posts route: each post's exact dates, authors,
+        categories and tags wait with its URL; the next page follows
+        (``X-WP-TotalPages``, at most ``WP_API_MAX_PAGES``)."""
+        try:
+            posts = parse_posts(response.body)
+        except WpApiError as exc:
+            self._inc("wp_api/invalid")
+            logger.warning("Not a page of WordPress posts: %s (%s)", response.url, exc)
+            return
+        self._inc("wp_api/pages")
+        for post in posts:
+            url = canonical_url(post.link)
+            if not self._allowed(urlsplit(url).hostname or "") or NOT_ARTICLE.search(url):
+                self._inc("wp_api/not_article_url")
+                continue
+            self._inc("wp_api/posts")
+            hints: dict[str, Any] = {"source": "wp-api"}
+            if post.date_published:
+                hints["dates_first"] = [{"raw": post.date_published, "source": "wp-api"}]
+            if post.date_modified:
+                hints["modified_first"] = [{"raw": post.date_modified, "source": "wp-api"}]
+                hints["lastmod"] = post.date_modified
+            for key, value in (("headline", post.headline), ("authors", list(post.authors)),
+                               ("tags", list(post.tags)), ("categories", list(post.categories))):
+                if value:
+                    hints[key] = value
+            self._defer(url, hints)
+        try:
+            total = int(response.headers.get(b"X-WP-TotalPages") or b"0")
+        except ValueError:
+            total = 0
+        if posts and page < total:
+            if page >= self.wp_api_max_pages:
+                self._inc("wp_api/max_pages_reached")
+            else:
+                yield self._wp_posts_request(root, page + 1)
+
     def on_discovery_error(self, failure: Any) -> Iterable[Any]:
         """A sitemap or feed that failed: counted; a guessed sitemap location
         that fails quietly moves on to the next guess."""
         name = failure_name(failure)
         guesses = failure.request.cb_kwargs.get("guesses")
-        kind = "sitemaps" if failure.request.callback == self.parse_sitemap else "feeds"
+        callback = failure.request.callback
+        kind = "sitemaps" if callback == self.parse_sitemap else "wp_api" if callback == self.parse_wp_posts else "feeds"
         if guesses is not None or name == "http_404":
             self._inc(f"{kind}/missing")
-            logger.debug("No %s at %s (%s)", kind[:-1], failure.request.url, name)
+            logger.debug("No %s at %s (%s)", kind, failure.request.url, name)
         else:
             self.on_error(failure)
         if guesses is not None:
@@ -568,12 +634,14 @@ class NewsSpider(scrapy.Spider):
             self._inc("extraction/problems/canonical_is_listing")
             fields["canonicalUrl"] = response.url
         if hints:
-            # What a sitemap or feed said: trusted after the page's own data.
-            fields["datePublishedCandidates"] = list(fields.get("datePublishedCandidates") or []) + hints.get("dates", [])
-            fields["dateModifiedCandidates"] = list(fields.get("dateModifiedCandidates") or []) + hints.get("modified", [])
-            for key in ("authors", "tags"):
-                if not fields.get(key) and hints.get(key):
-                    fields[key] = list(hints[key])
+            # What a sitemap or feed said is trusted after the page's own data; the
+            # WordPress API's exact times before it.
+            for name, first, last in (("datePublished", "dates_first", "dates"), ("dateModified", "modified_first", "modified")):
+                own = list(fields.get(f"{name}Candidates") or [])
+                fields[f"{name}Candidates"] = hints.get(first, []) + own + hints.get(last, [])
+            for key, hint in (("authors", "authors"), ("tags", "tags"), ("articleSection", "categories")):
+                if not fields.get(key) and hints.get(hint):
+                    fields[key] = list(hints[hint])
         self._inc("pages/articles")
         header = response.headers.get
         yield Article(

@@ -74,7 +74,7 @@ def _error(tmp_path, text):
         ('[sites.a]\ntimezone = "UTC"\n', "[sites.a]: url is missing"),
         ('[sites.a]\nurl = 5\n', "[sites.a]: url must be a string, got 5"),
         ('[sites.a]\nurl = "ftp://x/"\n', "[sites.a]: url must be the site's home page, http(s)://host/…, got 'ftp://x/'"),
-        ('[sites.a]\nurl = "http://x/"\nsources = ["menu", "rss"]\n', "unknown source 'rss'; the sources are: menu, sitemap, feed"),
+        ('[sites.a]\nurl = "http://x/"\nsources = ["menu", "rss"]\n', "unknown source 'rss'; the sources are: menu, sitemap, feed, wp-api"),
         ('[sites.a]\nurl = "http://x/"\nsources = "menu"\n', "sources must be a list of strings"),
         ('[sites.a]\nurl = "http://x/"\nsources = []\n', "sources is empty; leave it out"),
         ('[sites.a]\nurl = "http://x/"\ntimezone = "Mars/Olympus"\n', "timezone: unknown time zone 'Mars/Olympus'"),
