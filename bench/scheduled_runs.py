@@ -111,7 +111,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     print(line("1. empty archive", first))
     print(line("2. nothing changed", second, first))
     print(line(f"3. after {args.new} new articles", third, first))
-    print(line("4. 3 edited, revisit all (304s)", fourth, first))
+    print(line("4. 3 edited, RECRAWL_DAYS=10000", fourth, first))
     print()
     ratio = second["requests"] / first["requests"]
     exact = third["new_urls"] == published and third["run"]["new"] == args.new
