@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test bench-real clean
+.PHONY: demo test test-wordpress bench-real clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,6 +15,10 @@ demo: $(VENV)/.installed
 
 test: $(VENV)/.installed
 	$(BIN)/python -m pytest -q
+
+# The crawls of a real WordPress site alone: starts it, runs tests/test_wordpress.py, stops it.
+test-wordpress: $(VENV)/.installed
+	tests/wordpress/with-site.sh $(BIN)/python -m pytest -q tests/test_wordpress.py
 
 bench-real: $(VENV)/.installed
 	$(BIN)/python bench/real_pages.py --corpus ../shared/corpus
