@@ -582,6 +582,11 @@ class _Page:
                 # "14/03/2024 08:05 | Updated 14/03/2024 21:40": the first date is the publication.
                 published.append((_PUBLISHED_PREFIX.sub("", text[: marker.start()]).strip(" |·•-–,"), "text"))
                 modified.append((value, "time"))
+            elif re.search(r"\bpublished\b", names, re.I):
+                # WordPress marks a post never edited "entry-date published updated": published first.
+                published.append((value, "time"))
+                if _UPDATED.search(names):
+                    modified.append((value, "time"))
             elif _UPDATED.search(names) or "modified" in names.lower():
                 modified.append((value, "time"))
             else:

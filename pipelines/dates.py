@@ -4,6 +4,9 @@ The candidates the page offers (``datePublishedCandidates``, most trusted
 first) are tried in order; the first that parses and is plausible (1990 or
 later, at most a day after the fetch) wins, and ``datePublishedRaw`` /
 ``datePublishedRawSource`` are set to it; the same for ``dateModified``.
+When the winner is a bare day and a later candidate gives the same local
+day with a time (a feed's ``pubDate`` behind a page's "May 29, 2026"), the
+later one is taken.
 
 Time zone of a value printed without an offset: ``SITE_TIMEZONE`` (IANA
 name); else the offset another date on the same page is given in (e.g. the
@@ -16,7 +19,8 @@ Stats: ``aggregator/dates/parsed``, ``aggregator/dates/unparsed`` (no
 candidate parsed), ``aggregator/dates/rejected`` (a candidate that did not
 parse or was implausible), ``aggregator/dates/missing/<field>``,
 ``aggregator/dates/timezone_<source>`` (``value``, ``site``, ``page``,
-``default``: a time read as UTC because nothing gave its zone, ``none``).
+``default``: a time read as UTC because nothing gave its zone, ``none``),
+``aggregator/dates/time_from_later_candidate``, ``aggregator/dates/local_from_page``.
 """
 
 from __future__ import annotations
@@ -105,6 +109,14 @@ class DatesPipeline:
             else:
                 self.stats.inc_value("aggregator/dates/unparsed")
                 continue
+            if value.precision == "day":
+                # "May 29, 2026" on the page, the same day with its time in a feed or sitemap: take the time.
+                for later in candidates[candidates.index(candidate) + 1 :]:
+                    timed = normalize_date(later["raw"], timezone=zone, languages=languages, fetched_at=fetched_at)
+                    if timed is not None and timed.precision != "day" and timed.local[:10] == value.local[:10]:
+                        value, candidate = timed, later
+                        self.stats.inc_value("aggregator/dates/time_from_later_candidate")
+                        break
             self.stats.inc_value("aggregator/dates/parsed")
             local = value.local
             shift = self._wall_clock_offset(value, candidates[candidates.index(candidate) + 1 :], languages, fetched_at)

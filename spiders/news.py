@@ -510,7 +510,8 @@ class NewsSpider(scrapy.Spider):
                 hints["dates"] = [{"raw": entry.published_raw, "source": "feed"}]
             if entry.updated_raw:
                 hints["modified"] = [{"raw": entry.updated_raw, "source": "feed"}]
-            for key, value in (("headline", entry.title), ("authors", list(entry.authors)), ("tags", list(entry.categories))):
+            # Not the entry's categories: a WordPress feed lists categories and tags alike.
+            for key, value in (("headline", entry.title), ("authors", list(entry.authors))):
                 if value:
                     hints[key] = value
             self._defer(url, hints)

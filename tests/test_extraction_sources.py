@@ -160,6 +160,25 @@ def test_labelled_date_without_markup():
     assert candidates[0] == {"raw": "04.03.2025", "source": "text"}
 
 
+@pytest.mark.parametrize("classes", ["entry-date published updated", "published updated", "entry-date published"])
+def test_time_marked_published_and_updated_is_the_publication(classes):
+    # WordPress themes mark a post that was never edited "entry-date published updated".
+    article = (f'<h1>Lighthouse restored</h1><span class="posted-on">Published <time class="{classes}" '
+               'datetime="2025-03-04T22:00:45+08:00">March 4, 2025</time></span>')
+    fields = extract(article=article, url="https://www.example-gazette.test/lighthouse")
+    assert fields["datePublishedCandidates"][0] == {"raw": "2025-03-04T22:00:45+08:00", "source": "time"}
+    modified = [c["raw"] for c in fields.get("dateModifiedCandidates") or []]
+    assert modified == (["2025-03-04T22:00:45+08:00"] if "updated" in classes else [])
+
+
+def test_time_marked_updated_only_is_the_modification():
+    article = ('<h1>Lighthouse restored</h1><time class="entry-date published" datetime="2025-03-04T22:00:45+08:00">4 March</time>'
+               '<time class="updated" datetime="2025-03-05T08:00:00+08:00">5 March</time>')
+    fields = extract(article=article, url="https://www.example-gazette.test/lighthouse")
+    assert fields["datePublishedCandidates"][0]["raw"] == "2025-03-04T22:00:45+08:00"
+    assert [c["raw"] for c in fields["dateModifiedCandidates"]][0] == "2025-03-05T08:00:00+08:00"
+
+
 def test_published_on_prefix_of_time_text_dropped():
     article = '<h1>Lighthouse restored</h1><time>Published on March 4, 2025</time>'
     fields = extract(article=article, url="https://www.example-gazette.test/lighthouse")

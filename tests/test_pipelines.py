@@ -195,3 +195,19 @@ def test_a_refused_write_waits_before_the_next_try(tmp_path):
     pipeline.db.execute("DROP TRIGGER refuse")
     pipeline.close_spider()  # the final flush always tries
     assert stats.get_value("aggregator/archive/articles_written") == 3
+
+
+def test_a_later_candidate_gives_its_time_to_a_bare_day():
+    pipeline, stats = build(DatesPipeline, SITE_TIMEZONE="Asia/Singapore")
+    item = pipeline.process_item(article(datePublishedCandidates=[
+        {"raw": "February 19, 2025", "source": "text"},
+        {"raw": "Wed, 19 Feb 2025 02:30:00 +0000", "source": "feed"},  # 10:30 in Singapore: the same day
+    ]))
+    assert (item.datePublished, item.datePublishedPrecision, item.datePublishedRawSource) == ("2025-02-19T02:30:00Z", "second", "feed")
+    assert stats.get_value("aggregator/dates/time_from_later_candidate") == 1
+    # Another day is not the same date: the page's own day stays.
+    item = pipeline.process_item(article(datePublishedCandidates=[
+        {"raw": "February 19, 2025", "source": "text"},
+        {"raw": "Thu, 20 Feb 2025 02:30:00 +0000", "source": "feed"},
+    ]))
+    assert (item.datePublished, item.datePublishedPrecision) == ("2025-02-19", "day")
