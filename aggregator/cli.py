@@ -234,10 +234,12 @@ def crawl_command(names: tuple[str, ...], all_sites: bool, sites_file: Optional[
     os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "aggregator.settings")
     project = get_project_settings()
     path = Path(sites_file or given.get("SITES_FILE") or project.get("SITES_FILE") or "sites.toml").expanduser().resolve()
+    if names and all_sites:
+        raise click.UsageError("choose either --site NAME or --all, not both")
     try:
         sites = load_sites(path)
-    except ConfigError as exc:
-        raise click.ClickException(str(exc)) from exc
+    except ConfigError as exc:  # a usage error, like the crawl's own: exit status 2
+        raise click.UsageError(str(exc)) from exc
     unknown = [name for name in names if name not in sites]
     if unknown:
         raise click.UsageError(f"no site {unknown[0]!r} in {path}; the sites are: {', '.join(sites)}")

@@ -111,6 +111,9 @@ RUN_SETTINGS = {
     "RECRAWL_DAYS": ("float", lambda v: v >= 0, "0 or more days (0: never revisit)"),
     "INCREMENTAL_STALE_PAGES": ("int", lambda v: v >= 0, "0 or more listing pages (0: walk every page)"),
     "WP_API_MAX_PAGES": ("int", lambda v: v >= 1, "1 or more pages of posts"),
+    "WP_API_AUTO": ("bool", lambda v: True, "True or False"),
+    "SITEMAP_MAX_SITEMAPS": ("int", lambda v: v >= 1, "1 or more sitemaps"),
+    "PROGRESS_ENABLED": ("bool", lambda v: True, "True or False"),
     "PROGRESS_INTERVAL": ("float", lambda v: v > 0, "more than 0 seconds"),
 }
 """The scheduled-run settings and the values they accept (checked by :func:`check_run_settings`)."""
@@ -127,7 +130,7 @@ def check_run_settings(settings: Any) -> None:
         if settings.get(name) is None:
             continue
         try:
-            value = settings.getint(name) if kind == "int" else settings.getfloat(name)
+            value = {"int": settings.getint, "float": settings.getfloat, "bool": settings.getbool}[kind](name)
         except (ValueError, TypeError):
             value = None
         if value is None or not accepted(value):

@@ -28,9 +28,10 @@ def progress_numbers(stats: Mapping[str, Any], elapsed: float) -> dict[str, floa
 
     :param stats: the stats so far (``crawler.stats.get_stats()``).
     :param elapsed: seconds since the crawl opened.
-    :returns: ``pages`` (responses received), ``scraped`` (items scraped),
-        ``new`` / ``updated`` (articles the archive wrote as new or changed;
-        counted at each batch write), ``errors`` (the sum of
+    :returns: ``pages`` (responses received), ``scraped`` (article pages
+        extracted, stat ``aggregator/pages/articles``; section items are not
+        articles), ``new`` / ``updated`` (articles the archive wrote as new or
+        changed; counted at each batch write, ``ARCHIVE_BATCH_SIZE``), ``errors`` (the sum of
         ``aggregator/requests/failed/*``) and ``pages_per_minute`` (pages over
         the whole crawl so far; 0 in its first second).
     """
@@ -38,7 +39,7 @@ def progress_numbers(stats: Mapping[str, Any], elapsed: float) -> dict[str, floa
     errors = sum(v for k, v in stats.items() if k.startswith("aggregator/requests/failed/") and isinstance(v, (int, float)))
     return {
         "pages": pages,
-        "scraped": stats.get("item_scraped_count", 0) or 0,
+        "scraped": stats.get("aggregator/pages/articles", 0) or 0,
         "new": stats.get("aggregator/archive/new", 0) or 0,
         "updated": stats.get("aggregator/archive/updated", 0) or 0,
         "errors": errors,

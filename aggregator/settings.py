@@ -83,6 +83,10 @@ RECRAWL_DAYS = 2
 # hold only articles archived by earlier runs; 0: walk every page.
 INCREMENTAL_STALE_PAGES = 1
 
+# Sitemaps read per run at most (indexes list their children newest first by
+# lastmod, so the cap keeps the recent ones; the others wait for the next run).
+SITEMAP_MAX_SITEMAPS = 500
+
 # --- WordPress REST API source ------------------------------------------------------
 # Read the WordPress REST API's posts (source wp-api) whenever the home page
 # announces it, even when -a sources= does not name it.

@@ -26,10 +26,12 @@ TRACKING_PARAMETERS = frozenset(
 )
 TRACKING_PREFIXES = ("utm_", "hsa_")
 SESSION_PARAMETERS = frozenset(
-    {"phpsessid", "jsessionid", "sessionid", "session_id", "sessid", "sid", "oscsid", "zenid", "cfid", "cftoken"}
+    {"phpsessid", "jsessionid", "sessionid", "session_id", "sessid", "oscsid", "zenid", "cfid", "cftoken"}
 )
 """Session ids in query strings: a new value per visit makes every link new (a crawler trap)."""
-_SESSION_VALUE = re.compile(r"^[0-9A-Za-z_-]{8,}$")
+SHORT_SESSION_PARAMETERS = frozenset({"sid", "s_id"})
+"""Session ids only when the value looks like one (5+ letters, digits, ``-``, ``_``): ``?sid=3`` may select content."""
+_SESSION_VALUE = re.compile(r"^[0-9A-Za-z_-]{5,}$")
 _PATH_SESSION = re.compile(r";(?:jsessionid|phpsessid|sid)=[^/?#]*", re.I)
 
 PAGINATION = re.compile(r"/page/(\d+)/?$|[?&](?:paged|page)=(\d+)")
@@ -55,9 +57,9 @@ archives and calendars, comment replies, AMP and print twins."""
 def canonical_url(url: str) -> str:
     """The URL without tracking parameters, session ids and fragment.
 
-    A session parameter (``SESSION_PARAMETERS``) is dropped when its value
-    looks like an id (8+ letters, digits, ``-`` or ``_``); ``;jsessionid=…``
-    path parameters are dropped too.
+    Session parameters (``SESSION_PARAMETERS``) are dropped, and ``sid`` when
+    its value looks like an id (5+ letters, digits, ``-`` or ``_``);
+    ``;jsessionid=…`` path parameters are dropped too.
 
     >>> canonical_url("https://Example.com/a/?utm_source=x&id=3#top")
     'https://example.com/a/?id=3'
@@ -69,7 +71,8 @@ def canonical_url(url: str) -> str:
         for key, value in parse_qsl(parts.query, keep_blank_values=True)
         if key.lower() in TRACKING_PARAMETERS
         or key.lower().startswith(TRACKING_PREFIXES)
-        or (key.lower() in SESSION_PARAMETERS and _SESSION_VALUE.match(value))
+        or key.lower() in SESSION_PARAMETERS
+        or (key.lower() in SHORT_SESSION_PARAMETERS and _SESSION_VALUE.match(value))
     ]
     cleaned = urlsplit(url_query_cleaner(url.strip(), tracking, remove=True, unique=False, keep_fragments=False))
     return urlunsplit(

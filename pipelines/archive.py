@@ -28,8 +28,10 @@ batches are written) and released when
 the spider closes, whatever the reason.
 
 Degraded runs: the run's ``requests``, ``articles`` (stat
-``aggregator/articles/discovered`` when the spider counts the article links
-it met, else the ``Article`` items) and ``coverage`` (share of items with
+``aggregator/articles/front``: the article URLs linked from the pages every
+run reads, home page, first listing pages, the sitemaps robots.txt names,
+main feeds, so that an incremental run that skips archived articles
+compares like with like; else the ``Article`` items) and ``coverage`` (share of items with
 each field of :data:`aggregator.runs.COVERAGE_FIELDS`) are recorded, and a
 run that finished is compared with the site's previous ones
 (:func:`aggregator.runs.judge_run`, settings ``DEGRADED_*``): a degraded run
@@ -216,8 +218,8 @@ class ArchivePipeline:
         failed_requests = sum(v for k, v in stats.items() if k.startswith("aggregator/requests/failed/"))
         if get("aggregator/archive/unwritten") and reason == "finished":
             reason = "archive_write_failed"
-        discovered = get("aggregator/articles/discovered")
-        articles = discovered if discovered is not None else self.items
+        front = get("aggregator/articles/front")
+        articles = front if front is not None else self.items
         coverage = coverage_shares(self.field_counts, self.items)
         degraded_fields = None
         try:

@@ -65,13 +65,15 @@ Stats (all under ``aggregator/``): ``pages/articles``,
 ``pages/not_article/<reason>``, ``pages/not_html``, ``listings/pages``,
 ``listings/max_pages_reached``, ``listings/repeated_page``,
 ``listings/not_listing``, ``home/no_menu``, ``articles/discovered``
-(distinct article URLs met), ``incremental/skipped_known`` (distinct URLs),
+(distinct article URLs met), ``articles/front`` (those linked from pages
+every run reads: see :meth:`NewsSpider._front_page`), ``incremental/skipped_known`` (distinct URLs),
 ``incremental/revisit/<recent|lastmod|refresh>`` (distinct URLs),
 ``incremental/not_modified``, ``incremental/pagination_stopped``,
 ``incremental/archive_unreadable``, ``sitemaps/fetched``, ``sitemaps/urls``,
 ``sitemaps/unchanged``, ``sitemaps/missing``, ``sitemaps/invalid``,
 ``sitemaps/not_articles``, ``sitemaps/offsite``, ``sitemaps/too_deep``,
-``sitemaps/skipped_entries``, ``feeds/fetched``, ``feeds/entries``,
+``sitemaps/skipped_entries``, ``sitemaps/max_reached`` (``SITEMAP_MAX_SITEMAPS``),
+``feeds/fetched``, ``feeds/entries``, ``feeds/offsite``,
 ``feeds/invalid``, ``feeds/missing``, ``wp_api/pages``, ``wp_api/posts``,
 ``wp_api/invalid``, ``wp_api/missing``, ``wp_api/auto``,
 ``wp_api/max_pages_reached``, ``requests/failed/<error>``
@@ -119,6 +121,7 @@ from aggregator.urls import NOT_ARTICLE, PAGINATION, canonical_url, page_number,
 
 logger = logging.getLogger(__name__)
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 SITEMAP_MAX_DEPTH = 3
 """Sitemap indexes followed this many levels deep at most (the protocol has one)."""
 
@@ -200,6 +203,8 @@ class NewsSpider(scrapy.Spider):
         self.run_started = datetime.now(timezone.utc)
         self._discovered: set[int] = set()
         self._revisited: set[int] = set()
+        self._front: set[int] = set()
+        self._sitemaps_requested = 0
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
@@ -209,6 +214,7 @@ class NewsSpider(scrapy.Spider):
         spider.recrawl_days = settings.getfloat("RECRAWL_DAYS", 2)
         spider.stale_pages = settings.getint("INCREMENTAL_STALE_PAGES", 1)
         spider.max_size = settings.getint("DOWNLOAD_MAXSIZE", 10 * 1024 * 1024) or 50 * 1024 * 1024
+        spider.max_sitemaps = settings.getint("SITEMAP_MAX_SITEMAPS", 500)
         spider.wp_api_auto = settings.getbool("WP_API_AUTO", False)
         spider.wp_api_max_pages = settings.getint("WP_API_MAX_PAGES", 500)
         spider.archive = ArchiveIndex(Path(settings.get("ARCHIVE_PATH", "news.sqlite")).expanduser().resolve())
@@ -274,6 +280,18 @@ class NewsSpider(scrapy.Spider):
                 else:
                     kept.setdefault(key, value)
 
+    def _front_page(self, urls: Iterable[str]) -> None:
+        """Count article URLs linked from a page that every run reads (the home
+        page, a section's first listing page, a sitemap robots.txt names, a
+        main feed, the first page of the WordPress API): the stat
+        ``articles/front``, which incremental runs do not shrink, is what a run
+        is compared with to notice a redesign (see the archive pipeline)."""
+        for url in urls:
+            key = hash(url)
+            if key not in self._front:
+                self._front.add(key)
+                self._inc("articles/front")
+
     # --- callbacks ------------------------------------------------------------
     def parse_home(self, response: Response) -> Iterable[Any]:
         if not self._allowed(urlsplit(response.url).hostname or ""):
@@ -301,7 +319,9 @@ class NewsSpider(scrapy.Spider):
                     priority=10,
                 )
         if walk:
-            for url in self._article_links(response):
+            links = list(self._article_links(response))
+            self._front_page(links)
+            for url in links:
                 self._defer(url)
         if self.robots_pending:  # robots.txt could not be fetched (a network error)
             self.robots_pending = False
@@ -315,7 +335,11 @@ class NewsSpider(scrapy.Spider):
             root = root or urljoin(response.url, "/wp-json/")
             yield self._wp_posts_request(root, 1)
         if "feed" in self.sources:
-            feeds = [url for url in feed_links(response.text, response.url) if self._allowed(urlsplit(url).hostname or "")]
+            declared = feed_links(response.text, response.url)
+            feeds = [url for url in declared if self._allowed(urlsplit(url).hostname or "")]
+            for url in sorted(set(declared) - set(feeds)):
+                self._inc("feeds/offsite")
+                logger.info("The home page names a feed on another site: %s (not followed)", url)
             for url in feeds or [urljoin(response.url, "/feed/")]:
                 yield scrapy.Request(
                     url, callback=self.parse_feed, errback=self.on_discovery_error,
@@ -349,6 +373,8 @@ class NewsSpider(scrapy.Spider):
                 logger.info("Menu entry %s is not a section listing (%s)", response.url, result.reason)
                 return
         self._inc("listings/pages")
+        if page == 1:
+            self._front_page(links)
         archived_before = 0
         for url in links:
             request, known = self._article_request(url, listing_section=section_path)
@@ -393,8 +419,7 @@ class NewsSpider(scrapy.Spider):
 
     def parse_robots(self, response: Response) -> Iterable[Any]:
         """robots.txt: its ``Sitemap:`` lines, else the usual sitemap locations."""
-        urls = robots_sitemaps(response.body, response.url) if response.status == 200 else []
-        urls = [url for url in urls if self._allowed(urlsplit(url).hostname or "")]
+        urls = self._onsite_sitemaps(robots_sitemaps(response.body, response.url) if response.status == 200 else [])
         if urls:
             for url in urls:
                 yield self._sitemap_request(url, depth=0)
@@ -410,10 +435,19 @@ class NewsSpider(scrapy.Spider):
         self.robots_pending = False
         protego = getattr(robotparser, "rp", None)
         declared = dict.fromkeys(urljoin(request.url, url.strip()) for url in getattr(protego, "sitemaps", []) if url.strip())
-        urls = [url for url in declared if self._allowed(urlsplit(url).hostname or "")]
+        urls = self._onsite_sitemaps(list(declared))
         requests = [self._sitemap_request(url, depth=0) for url in urls] if urls else list(self._guess_sitemaps())
         for sitemap_request in requests:
             self.crawler.engine.crawl(sitemap_request)
+
+    def _onsite_sitemaps(self, urls: list[str]) -> list[str]:
+        """The ``Sitemap:`` URLs on the site; the others are counted and logged."""
+        onsite = [url for url in urls if self._allowed(urlsplit(url).hostname or "")]
+        for url in urls:
+            if url not in onsite:
+                self._inc("sitemaps/offsite")
+                logger.info("robots.txt names a sitemap on another site: %s (not followed)", url)
+        return onsite
 
     def on_robots_error(self, failure: Any) -> Iterable[Any]:
         """No robots.txt: try the usual sitemap locations."""
@@ -430,6 +464,7 @@ class NewsSpider(scrapy.Spider):
     def _sitemap_request(self, url: str, depth: int, guesses: Optional[list[str]] = None) -> scrapy.Request:
         """A sitemap request; ``guesses`` (paths) are tried in turn while the guessed
         location fails (None: the URL was declared, not guessed)."""
+        self._sitemaps_requested += 1
         return scrapy.Request(
             url, callback=self.parse_sitemap, errback=self.on_discovery_error,
             cb_kwargs={"depth": depth, "guesses": guesses}, priority=8,
@@ -448,10 +483,14 @@ class NewsSpider(scrapy.Spider):
             return
         self._inc("sitemaps/fetched")
         self._inc("sitemaps/skipped_entries", sitemap.skipped)
-        for entry in sitemap.entries:
+        entries = sitemap.entries
+        if sitemap.kind == "sitemapindex":  # newest first: SITEMAP_MAX_SITEMAPS keeps the recent ones
+            entries = sorted(entries, key=lambda e: lastmod_datetime(e.lastmod) or _EPOCH, reverse=True)
+        offsite = 0
+        for entry in entries:
             host = urlsplit(entry.loc).hostname or ""
             if not self._allowed(host):
-                self._inc("sitemaps/offsite")
+                offsite += 1
                 continue
             if sitemap.kind == "sitemapindex":
                 yield from self._child_sitemap(entry, depth)
@@ -461,6 +500,8 @@ class NewsSpider(scrapy.Spider):
                 self._inc("sitemaps/not_article_url")
                 continue
             self._inc("sitemaps/urls")
+            if depth == 0:
+                self._front_page([url])
             hints: dict[str, Any] = {"source": "sitemap"}
             if entry.lastmod:
                 hints["lastmod"] = entry.lastmod
@@ -471,6 +512,9 @@ class NewsSpider(scrapy.Spider):
             if entry.news_keywords:
                 hints["tags"] = list(entry.news_keywords)
             self._defer(url, hints)
+        if offsite:
+            self._inc("sitemaps/offsite", offsite)
+            logger.info("%d entries of sitemap %s are on other sites: not followed", offsite, response.url)
 
     def _child_sitemap(self, entry: Any, depth: int) -> Iterable[scrapy.Request]:
         if not is_article_sitemap(entry.loc):
@@ -483,6 +527,11 @@ class NewsSpider(scrapy.Spider):
         changed = lastmod_datetime(entry.lastmod)
         if self.last_run and changed and changed < self.last_run and not self.refresh:
             self._inc("sitemaps/unchanged")
+            return
+        if self._sitemaps_requested >= self.max_sitemaps:
+            if not self.crawler.stats.get_value("aggregator/sitemaps/max_reached"):
+                logger.warning("Read %d sitemaps (SITEMAP_MAX_SITEMAPS): the older ones wait for the next run", self.max_sitemaps)
+            self._inc("sitemaps/max_reached")
             return
         yield self._sitemap_request(entry.loc, depth + 1)
 
@@ -505,6 +554,8 @@ class NewsSpider(scrapy.Spider):
                 self._inc("feeds/not_article_url")
                 continue
             self._inc("feeds/entries")
+            if main:
+                self._front_page([url])
             hints: dict[str, Any] = {"source": "feed"}
             if entry.published_raw:
                 hints["dates"] = [{"raw": entry.published_raw, "source": "feed"}]
@@ -546,6 +597,8 @@ class NewsSpider(scrapy.Spider):
                 self._inc("wp_api/not_article_url")
                 continue
             self._inc("wp_api/posts")
+            if page == 1:
+                self._front_page([url])
             hints: dict[str, Any] = {"source": "wp-api"}
             if post.date_published:
                 hints["dates_first"] = [{"raw": post.date_published, "source": "wp-api"}]

@@ -38,6 +38,7 @@ def closed_port():
         (["-a", "url=http://127.0.0.1/", "-a", "sources=menu,rss"], "unknown source rss; choose from menu, sitemap, feed"),
         (["-a", "url=http://127.0.0.1/", "-s", "RECRAWL_DAYS=-1"], "RECRAWL_DAYS must be 0 or more days"),
         (["-a", "url=http://127.0.0.1/", "-s", "INCREMENTAL_STALE_PAGES=some"], "INCREMENTAL_STALE_PAGES must be 0 or more"),
+        (["-a", "url=http://127.0.0.1/", "-s", "PROGRESS_ENABLED=maybe"], "PROGRESS_ENABLED must be True or False"),
     ],
 )
 def test_usage_errors_are_one_line(args, message, tmp_path):
@@ -122,7 +123,8 @@ def test_unknown_site_is_a_usage_error(tmp_path):
     [
         ([], 2, "choose the sites: --site NAME (repeatable) or --all"),
         (["--site", "nosuch"], 2, "no site 'nosuch' in"),
-        (["--all", "--sites-file", "missing.toml"], 1, "missing.toml not found: create it"),
+        (["--all", "--sites-file", "missing.toml"], 2, "missing.toml not found: create it"),
+        (["--all", "--site", "demo"], 2, "choose either --site NAME or --all, not both"),
         (["--all", "-s", "LOG_LEVEL"], 2, "'LOG_LEVEL' is not NAME=VALUE"),
     ],
 )

@@ -18,7 +18,8 @@ from small_site import SmallSite
 
 STATS = {
     "response_received_count": 120,
-    "item_scraped_count": 48,
+    "item_scraped_count": 60,  # 48 articles and 12 section items: sections are not counted
+    "aggregator/pages/articles": 48,
     "aggregator/archive/new": 45,
     "aggregator/archive/updated": 3,
     "aggregator/requests/failed/http_404": 1,
@@ -113,3 +114,4 @@ def test_crawl_logs_progress(tmp_path):
     assert len(lines) >= 2
     pages = [int(line[0]) for line in lines]
     assert pages == sorted(pages) and 0 < pages[-1] <= result.stat("response_received_count")
+    assert max(int(line[1]) for line in lines) <= result.stat("aggregator/pages/articles")

@@ -142,3 +142,12 @@ def test_trap_site_ends_on_its_own_with_bounded_requests(tmp_path):
     assert not [p for p in paths if "sid=" in p or "replytocom" in p or "print=" in p or p.endswith("/amp/") or "?s=" in p]
     assert rows(archive, "SELECT count(*) FROM articles") == [(60,)]
     assert result.stat("aggregator/listings/repeated_page") == 1
+
+
+def test_incremental_runs_are_not_mistaken_for_degraded_ones(runs):
+    # Runs 3 and 4 are compared with the earlier ones: skipping archived articles is not a drop.
+    rows_ = rows(runs["archive"], "SELECT status, articles, degraded_fields FROM crawl_runs ORDER BY id")
+    assert [status for status, _, _ in rows_] == ["finished"] * 4
+    assert [fields for _, _, fields in rows_][2:] == ["[]", "[]"]  # judged, and fine
+    articles = [count for _, count, _ in rows_]
+    assert min(articles) >= 0.5 * max(articles) > 0

@@ -235,3 +235,29 @@ def test_sitemap_lines_come_from_scrapys_own_robots_txt_parser(tmp_path):
     spider.robots_pending = True
     spider.on_robots_parsed(ProtegoRobotParser(b"User-agent: *\n", spider), Request(SITE + "/"))
     assert [r.url for r in crawler.engine.requests[1:]] == [SITE + "/wp-sitemap.xml", SITE + "/news-sitemap.xml"]
+
+
+def test_sitemap_reading_is_capped_newest_children_first(tmp_path):
+    crawler = get_crawler(NewsSpider, settings_dict={"ARCHIVE_PATH": str(tmp_path / "a.sqlite"), "SITEMAP_MAX_SITEMAPS": 3})
+    crawler.stats.open_spider()
+    spider = NewsSpider.from_crawler(crawler, url=SITE + "/")
+    spider.last_run = None
+    spider._sitemaps_requested = 1  # the index itself
+    children = "".join(
+        f"<sitemap><loc>{SITE}/posts-{day:02d}.xml</loc><lastmod>2026-11-{day:02d}</lastmod></sitemap>" for day in range(1, 21)
+    )
+    index = f'<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{children}</sitemapindex>'
+    requests = list(spider.parse_sitemap(xml(SITE + "/sitemap_index.xml", index), depth=0))
+    assert [r.url for r in requests] == [SITE + "/posts-20.xml", SITE + "/posts-19.xml"]
+    assert crawler.stats.get_value("aggregator/sitemaps/max_reached") == 18
+
+
+def test_feeds_and_sitemaps_on_other_sites_are_counted_not_followed(spider):
+    home = HtmlResponse(url=SITE + "/", body=(
+        '<html><head><link rel="alternate" type="application/rss+xml" href="https://elsewhere.example/feed/">'
+        '</head><body></body></html>').encode())
+    feeds = [r.url for r in spider.parse_home(home) if getattr(r, "callback", None) == spider.parse_feed]
+    assert feeds == [SITE + "/feed/"] and stat(spider, "feeds/offsite") == 1
+    robots = TextResponse(url=SITE + "/robots.txt", body=b"Sitemap: https://elsewhere.example/s.xml\n", request=Request(SITE + "/robots.txt"))
+    assert [r.url for r in spider.parse_robots(robots)] == [SITE + "/wp-sitemap.xml", SITE + "/news-sitemap.xml"]
+    assert stat(spider, "sitemaps/offsite") == 1

@@ -89,7 +89,8 @@ def test_same_site():
         ("https://n.example.com/a/?sid=0123456789abcdef", "https://n.example.com/a/"),
         ("https://n.example.com/a/?PHPSESSID=9f8e7d6c5b4a&id=4", "https://n.example.com/a/?id=4"),
         ("https://n.example.com/a/;jsessionid=ABCDEF123456?id=4", "https://n.example.com/a/?id=4"),
-        # a short value is not a session id: it may select content
+        ("https://n.example.com/a/?sid=abc123&PHPSESSID=30", "https://n.example.com/a/"),
+        # a short sid is not a session id: it may select content
         ("https://n.example.com/a/?sid=3", "https://n.example.com/a/?sid=3"),
     ],
 )
