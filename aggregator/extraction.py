@@ -583,10 +583,9 @@ class _Page:
                 published.append((_PUBLISHED_PREFIX.sub("", text[: marker.start()]).strip(" |·•-–,"), "text"))
                 modified.append((value, "time"))
             elif re.search(r"\bpublished\b", names, re.I):
-                # WordPress marks a post never edited "entry-date published updated": published first.
+                # WordPress themes print the publication as "entry-date published updated"
+                # even for an edited post: it is the publication, and says nothing of edits.
                 published.append((value, "time"))
-                if _UPDATED.search(names):
-                    modified.append((value, "time"))
             elif _UPDATED.search(names) or "modified" in names.lower():
                 modified.append((value, "time"))
             else:

@@ -31,7 +31,8 @@ Degraded runs: the run's ``requests``, ``articles`` (stat
 ``aggregator/articles/front``: the article URLs linked from the pages every
 run reads, home page, first listing pages, the sitemaps robots.txt names,
 main feeds, so that an incremental run that skips archived articles
-compares like with like; else the ``Article`` items) and ``coverage`` (share of items with
+compares like with like; NULL, and not judged, when the run read no such
+page, e.g. with only a sitemap index or the WordPress API) and ``coverage`` (share of items with
 each field of :data:`aggregator.runs.COVERAGE_FIELDS`) are recorded, and a
 run that finished is compared with the site's previous ones
 (:func:`aggregator.runs.judge_run`, settings ``DEGRADED_*``): a degraded run
@@ -218,8 +219,9 @@ class ArchivePipeline:
         failed_requests = sum(v for k, v in stats.items() if k.startswith("aggregator/requests/failed/"))
         if get("aggregator/archive/unwritten") and reason == "finished":
             reason = "archive_write_failed"
-        front = get("aggregator/articles/front")
-        articles = front if front is not None else self.items
+        # None (not judged) when the run read no page whose article links every run reads alike,
+        # e.g. a sitemap index alone or the WordPress API alone.
+        articles = get("aggregator/articles/front")
         coverage = coverage_shares(self.field_counts, self.items)
         degraded_fields = None
         try:

@@ -281,11 +281,12 @@ class NewsSpider(scrapy.Spider):
                     kept.setdefault(key, value)
 
     def _front_page(self, urls: Iterable[str]) -> None:
-        """Count article URLs linked from a page that every run reads (the home
-        page, a section's first listing page, a sitemap robots.txt names, a
-        main feed, the first page of the WordPress API): the stat
-        ``articles/front``, which incremental runs do not shrink, is what a run
-        is compared with to notice a redesign (see the archive pipeline)."""
+        """Count article URLs linked from a page that every run reads the same
+        way (the home page, a section's first listing page, a URL list that
+        robots.txt names, a main feed): the stat ``articles/front``, which
+        incremental runs do not shrink, is what a run is compared with to
+        notice a redesign (see the archive pipeline). Sitemap children and the
+        WordPress API, read only in part by incremental runs, do not count."""
         for url in urls:
             key = hash(url)
             if key not in self._front:
@@ -597,8 +598,6 @@ class NewsSpider(scrapy.Spider):
                 self._inc("wp_api/not_article_url")
                 continue
             self._inc("wp_api/posts")
-            if page == 1:
-                self._front_page([url])
             hints: dict[str, Any] = {"source": "wp-api"}
             if post.date_published:
                 hints["dates_first"] = [{"raw": post.date_published, "source": "wp-api"}]
@@ -729,11 +728,14 @@ class NewsSpider(scrapy.Spider):
             return
         urls = sorted(self.deferred)
         pending, self.kept["deferred"] = self.deferred, {}
+        scheduled = 0
         for url in urls:
             request, _ = self._article_request(url, hints=pending[url])
             if request is not None:
                 self.crawler.engine.crawl(request)
-        raise DontCloseSpider
+                scheduled += 1
+        if scheduled:  # else every deferred article is archived already: the crawl may close now
+            raise DontCloseSpider
 
     # --- helpers --------------------------------------------------------------
     @property

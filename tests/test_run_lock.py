@@ -207,6 +207,7 @@ def test_pipeline_takes_refreshes_and_releases_the_lock(tmp_path, monkeypatch):
     db.conn.commit()
     monkeypatch.setattr(pipelines.archive, "LOCK_REFRESH_SECONDS", 0)
     first.process_item(Article(url="https://news.example.com/a/", site="news.example.com", headline="A"))
+    first_crawler.stats.set_value("aggregator/articles/front", 1)  # the spider's count of front-page article links
     assert next(db.query("SELECT acquired_at FROM crawl_locks"))["acquired_at"] > "2025"
     first.close_spider()
     first.spider_closed(first_crawler.spider, "finished")

@@ -149,9 +149,12 @@ def _copy_project(destination: Path, scrapyd_url: str) -> Path:
 
 
 def _scrapyd_deploy(project_dir: Path, *args: str) -> subprocess.CompletedProcess:
+    # scrapyd-deploy builds in a scrapydeploy-* folder of TMPDIR that it never removes: one of ours.
+    scratch = project_dir.parent / "deploy-tmp"
+    scratch.mkdir(exist_ok=True)
     return subprocess.run(
         [sys.executable, "-m", "scrapyd_client.deploy", *args],
-        cwd=project_dir, env=_environment(), capture_output=True, text=True, timeout=120,
+        cwd=project_dir, env={**_environment(), "TMPDIR": str(scratch)}, capture_output=True, text=True, timeout=120,
     )
 
 

@@ -153,6 +153,16 @@ started=$(date +%s%N)
 mkdir -p "$STATE"
 chmod 755 "$STATE"  # MariaDB runs as the mysql user and must reach its data dir
 install_packages
+# Before anything is written: the port must be free (or ours), and the site
+# config must be ours to replace.
+if ! alive "$STATE/php.pid" && port_taken "$PORT"; then
+    log "port $PORT is in use by another program: set WP_PORT"
+    exit 1
+fi
+if [[ -f /etc/wordpress/config-127.0.0.1.php ]] && ! grep -q "aggregator tests" /etc/wordpress/config-127.0.0.1.php; then
+    log "/etc/wordpress/config-127.0.0.1.php belongs to another WordPress: not replacing it"
+    exit 1
+fi
 start_mariadb
 create_database
 write_config

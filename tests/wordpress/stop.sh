@@ -21,4 +21,8 @@ stop() {
 
 stop php
 stop mariadb
-
+# The site config setup.sh wrote for this state dir goes too.
+config=/etc/wordpress/config-127.0.0.1.php
+if [[ -f $config ]] && grep -q "aggregator tests" "$config" && grep -q "$STATE" "$config"; then
+    rm -f "$config"
+fi
