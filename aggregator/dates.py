@@ -5,7 +5,8 @@
 fast path; everything else goes through dateparser with the site's languages
 (dateparser with no ``languages`` tries all of them and is far slower),
 relative dates ("2 hours ago", "Yesterday") anchored at the fetch time in the
-site's time zone.
+site's time zone; a text that does not parse as a whole gives the first date
+written inside it ("Written: 2023-11-07 15:03:30 /").
 
 Time zone, in order: an offset or zone name in the value; else the site's
 time zone (IANA name); else UTC, reported as ``timezone_source="default"``.
@@ -36,9 +37,27 @@ _ISO = re.compile(
 )
 _BARE_TIME = re.compile(r"^\s*\d{1,2}[:.h]\d{2}(?::\d{2})?\s*(?:[ap]\.?m\.?)?\s*(?:[A-Z]{2,5}|[+-]\d{2}:?\d{2})?\s*$", re.I)
 _DOTTED = re.compile(r"\b\d{1,2}\.\s?\d{1,2}\.\s?\d{2,4}\b")
+_CLOCK = r"(?:,?\s*(?:at\s+|um\s+|-\s+)?\d{1,2}[:.h]\d{2}(?::\d{2})?(?:\s*[ap]\.?m\.?)?)?"
+_EMBEDDED = re.compile(
+    r"(?<!\d)(?:\d{4}-\d{1,2}-\d{1,2}(?:[T ]\d{1,2}:\d{2}(?::\d{2})?(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?)?"
+    rf"|\d{{1,2}}\.\s?\d{{1,2}}\.\s?\d{{4}}{_CLOCK}"
+    rf"|\d{{1,2}}\.?\s+[^\W\d_]{{3,}}\.?\s+\d{{4}}{_CLOCK}"
+    rf"|[^\W\d_]{{3,}}\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}{_CLOCK})(?!\d)",
+    re.I,
+)
 _TIMESTAMP = re.compile(r"^\s*(\d{10})(\d{3})?\s*$")
 _HAS_SECONDS = re.compile(r"\d:\d\d:\d\d")
 _TRAILING_ABBREVIATION = re.compile(r"\s(?!AM\b|PM\b)([A-Z]{2,5})\s*$")
+
+
+_NAMES_YEAR = re.compile(r"\d{4}|\d{1,2}\s*[./-]\s*\d{1,2}\s*[./-]\s*\d{2}")
+
+
+def names_year(raw: Optional[str]) -> bool:
+    """True when a raw date writes its year (``2023-11-08``, ``8 Nov 2023``,
+    ``08.11.23``, a Unix timestamp); False for values read against the fetch
+    time: ``2 hours ago``, ``vor 4 Stunden``, ``Yesterday 10:00``, ``8 Nov``."""
+    return bool(raw and _NAMES_YEAR.search(raw))
 
 
 class InvalidTimezone(ValueError):
@@ -164,6 +183,8 @@ def normalize_date(
     if result is None:
         result = _dateparser_path(raw, zone, languages, fetched_at)
     if result is None:
+        result = _embedded_date(raw, zone, languages, fetched_at)
+    if result is None:
         return None
     moment, precision, source = result
     if not _plausible(moment, fetched_at):
@@ -207,6 +228,18 @@ def _fast_path(raw: str, zone) -> Optional[tuple[date, str, str]]:
         return moment.replace(tzinfo=tz), precision, "value"
     moment, source = _localize(moment, zone)
     return moment, precision, source
+
+
+def _embedded_date(raw, zone, languages, fetched_at) -> Optional[tuple[date, str, str]]:
+    """The first date written inside a longer text that does not parse as a
+    whole: "Written: 2023-11-07 15:03:30 /", "By Jane Doe 4. 2. 2022.",
+    "Jane Doe21 Jan 2020"."""
+    for match in _EMBEDDED.finditer(raw[:300]):
+        text = match.group(0)
+        result = _fast_path(text, zone) or _dateparser_path(text, zone, languages, fetched_at)
+        if result is not None:
+            return result
+    return None
 
 
 def _parser(codes: Optional[Sequence[str]], settings: dict) -> dateparser.date.DateDataParser:

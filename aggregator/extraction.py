@@ -100,6 +100,16 @@ _DATE_LABEL = re.compile(
     r"publié\s+le|date\s+de\s+publication|fecha|publicado|data|pubblicato|gepubliceerd|publicerad|opublikowano)\s*:?\s*$",
     re.I,
 )
+_RDF_DESCRIPTION = re.compile(r"<rdf:Description\b[^>]{0,4000}>", re.I)
+_XML_ATTRIBUTE = re.compile(r'([\w:]+)\s*=\s*"([^"]*)"')
+_DATELINE = re.compile(
+    r"\s*[^\W\d_][\w .'/-]{1,40},?\s*\(?"
+    r"(\d{1,2}\.\s?\d{1,2}\.\s?\d{4}|\d{4}-\d{2}-\d{2}|\d{1,2}\.?\s+[^\W\d_]{3,}\.?\s+\d{4}|[^\W\d_]{3,}\.?\s+\d{1,2},\s+\d{4})"
+    r"\)?\s*[.:–—-]\s"
+)
+_DATELINE_ELEMENTS = 12
+"""How many paragraphs from the top a dateline is looked for in."""
+_NAMES_DAY = re.compile(r"\d{4}|\d{1,2}\s*[./-]\s*\d{1,2}\s*[./-]\s*\d{2}")
 _URL_DATE = re.compile(r"/((?:19|20)\d{2})/(0?[1-9]|1[0-2])/(0?[1-9]|[12]\d|3[01])(?=/|$|[-_.])")
 _BYLINE_PREFIX = re.compile(
     r"^\s*(?:(?:written|reported|posted|text)\s+by|by|von|par|por|di|door|av|af|de|autor(?:in)?(?:/autor)?|author|auteur)\s*(?:[:\s]\s*|$)",
@@ -238,6 +248,15 @@ def extract_article(
     if not body or not body.strip():
         return Extraction(reason="empty")
     _encoding, text = decode_body(body, _header(headers, "Content-Type"))
+    problems = []
+    if looks_binary(text) and _encoding not in ("utf-8", "utf8"):
+        try:
+            # A page that declares euc-kr or latin-1 but is UTF-8 (re-encoded
+            # on the way): its declared charset turns it into noise.
+            text = body.decode("utf-8")
+            problems.append("charset_wrong")
+        except UnicodeDecodeError:
+            pass
     if looks_binary(text):
         return Extraction(reason="binary")
     try:
@@ -246,7 +265,9 @@ def extract_article(
         logger.debug("Cannot parse %s: %s", url, exc)
         return Extraction(reason="unparsable")
     try:
-        return page.extract()
+        result = page.extract()
+        result.problems[:0] = problems
+        return result
     except RecursionError:
         logger.debug("Markup of %s is nested too deeply to extract", url)
         return Extraction(reason="unparsable", problems=["too_deep"])
@@ -571,6 +592,9 @@ class _Page:
         value = self._first(self.og, "article:modified_time", "og:updated_time") or self._first(self.meta, *_MODIFIED_META)
         if value:
             modified.append((value, "meta"))
+        value = self._rdf_date()
+        if value:
+            published.append((value, "rdf"))
         for el in self._content("//time"):
             text = clean_text(el.text_content()) or ""
             value = clean_text(el.get("datetime")) or _PUBLISHED_PREFIX.sub("", text)
@@ -590,14 +614,15 @@ class _Page:
                 modified.append((value, "time"))
             else:
                 published.append((value, "time"))
-        structured = bool(published)
+        # A clock time alone ("9:05 PM" in a blog's microdata) names no day.
+        structured = any(_NAMES_DAY.search(raw) for raw, _ in published)
         text, updated = self._visible_date(h1)
         if text:
             published.append((text, "text"))
         if updated:
             modified.append((updated, "text"))
         if not structured and not text:
-            labelled = self._labelled_date()
+            labelled = self._labelled_date() or self._dateline_date()
             if labelled:
                 published.append((labelled, "text"))
         if not structured:
@@ -610,10 +635,43 @@ class _Page:
             published.append((f"{year}-{int(month):02d}-{int(day):02d}", "url"))
         return _unique_pairs(published), _unique_pairs(modified)
 
+    def _rdf_date(self) -> Optional[str]:
+        """The Dublin Core ``dc:date`` of an RDF block that describes this
+        page (``rdf:about`` or ``dc:identifier`` is its URL): the trackback
+        metadata blog platforms put in the page, often inside a comment."""
+        if "rdf:Description" not in self.text:
+            return None
+        own = _url_key(self.url)
+        for match in _RDF_DESCRIPTION.finditer(self.text):
+            attributes = dict(_XML_ATTRIBUTE.findall(match.group(0)))
+            about = attributes.get("rdf:about") or attributes.get("dc:identifier")
+            if about and _url_key(html.unescape(about)) == own and attributes.get("dc:date"):
+                return clean_text(attributes["dc:date"])
+        return None
+
+    def _dateline_date(self) -> Optional[str]:
+        """The date of a dateline that opens the article's text: "Karlsruhe,
+        (12.11.2021). The …", "BERLIN, 4 March 2025 – The …" (press releases)."""
+        seen = 0
+        for el in self.root.xpath("//body//*[self::p or self::strong or self::b]"):
+            if self.in_chrome(el):
+                continue
+            match = _DATELINE.match(el.text_content() or "")
+            if match:
+                return match.group(1)
+            seen += 1
+            if seen >= _DATELINE_ELEMENTS:
+                break
+        return None
+
     def _labelled_date(self) -> Optional[str]:
         """A date after a label of its own outside the chrome:
-        ``<strong>Date</strong> 28.04.2023``, ``<dt>Published</dt><dd>…</dd>``."""
-        for el in self._content("//body//*[self::strong or self::b or self::dt or self::th or self::span or self::label]"):
+        ``<strong>Date</strong> 28.04.2023``, ``<dt>Published</dt><dd>…</dd>``,
+        ``<h5>Datum:</h5> 03.02.2022``."""
+        for el in self._content(
+            "//body//*[self::strong or self::b or self::dt or self::th or self::span or self::label"
+            " or self::h4 or self::h5 or self::h6]"
+        ):
             if not _DATE_LABEL.match(el.text_content() or ""):
                 continue
             following = el.getnext()
@@ -635,10 +693,7 @@ class _Page:
         found = root.getroottree().xpath(h1_path) if h1_path else []
         self._prune_chrome(root, found[0] if found else None)
         try:
-            found = htmldate.find_date(root, url="", original_date=True, extensive_search=True)
-            if found and found.endswith("-01-01") and not _spells_new_year(root.text_content(), found[:4]):
-                return None  # a bare year ("© 2025") that htmldate turned into 1 January
-            return found
+            return _find_date(root)
         except Exception as exc:  # htmldate has its own failure modes on odd pages
             logger.debug("htmldate failed on %s: %s", self.url, exc)
             self.problems.append("htmldate_failed")
@@ -908,8 +963,9 @@ class _Page:
     def _is_prunable(self, el: Any) -> bool:
         if el.tag in _PRUNE_TAGS or (el.get("role") or "").lower() in _CHROME_ROLES:
             return True
+        # A BEM element ("podcast-description__sidebar") belongs to its block.
         return any(
-            _PRUNE_WORDS.search(token) and not token.lower().startswith(_LAYOUT_PREFIXES)
+            _PRUNE_WORDS.search(token.split("__")[0]) and not token.lower().startswith(_LAYOUT_PREFIXES)
             for token in f"{el.get('class') or ''} {el.get('id') or ''}".split()
         )
 
@@ -987,6 +1043,22 @@ _TITLE_SEPARATORS = (" | ", " - ", " – ", " — ", " :: ", " · ", " ― ", " 
 def _name_key(text: str) -> str:
     """A name reduced to its letters and digits, lower case: ``"Golem.de"`` → ``"golemde"``."""
     return "".join(ch for ch in text.casefold() if ch.isalnum())
+
+
+def _url_key(url: str) -> str:
+    """A URL without its scheme, ``www.``, fragment and trailing slash, to compare two."""
+    parts = urlsplit(url.strip())
+    host = (parts.hostname or "").removeprefix("www.")
+    return f"{host}{parts.path.rstrip('/')}{'?' + parts.query if parts.query else ''}"
+
+
+def _find_date(root: Any) -> Optional[str]:
+    """htmldate's original publication day of a tree, or None (a bare year,
+    "© 2025", that htmldate turned into 1 January is None too)."""
+    found = htmldate.find_date(root, url="", original_date=True, extensive_search=True)
+    if found and found.endswith("-01-01") and not _spells_new_year(root.text_content(), found[:4]):
+        return None
+    return found
 
 
 def _spells_new_year(text: str, year: str) -> bool:

@@ -41,7 +41,8 @@ class Article:
 
     datePublishedRawSource: Optional[str] = None
     """Where ``datePublishedRaw`` came from: ``json-ld``, ``microdata``,
-    ``meta``, ``time``, ``text`` or ``url``."""
+    ``meta``, ``rdf`` (a Dublin Core ``dc:date`` in RDF), ``time``, ``text``,
+    ``htmldate`` or ``url`` (or a feed's or sitemap's field)."""
 
     datePublishedCandidates: list[dict] = field(default_factory=list)
     """Every publication date found, most trusted first, as ``[{"raw": …,

@@ -6,7 +6,7 @@ from datetime import datetime
 
 import pytest
 
-from aggregator.dates import InvalidTimezone, normalize_date
+from aggregator.dates import InvalidTimezone, names_year, normalize_date
 from aggregator.extraction import extract_article
 
 from conftest import load_cases
@@ -112,3 +112,26 @@ def test_iso_values_never_call_dateparser(monkeypatch):
     monkeypatch.setattr("dateparser.date.DateDataParser", refuse)
     for raw in ("2025-02-19T10:30:00+08:00", "2025-02-19", "2025-02-19 10:30", "1739932200"):
         assert normalize_date(raw, timezone="Asia/Singapore") is not None
+
+
+@pytest.mark.parametrize(
+    "raw, utc, precision",
+    [
+        ("Written: 2025-03-04 15:03:30 /", "2025-03-04T15:03:30Z", "second"),
+        ("By Example Desk 4. 3. 2025.", "2025-03-04", "day"),
+        ("Jane Roe4 Mar 2025", "2025-03-04", "day"),
+        ('{"publishedDate":"2025-03-04T20:37:27Z","updatedDate":null}', "2025-03-04T20:37:27Z", "second"),
+    ],
+)
+def test_date_inside_a_longer_text(raw, utc, precision):
+    value = normalize_date(raw, languages=["en"])
+    assert (value.utc, value.precision) == (utc, precision)
+
+
+@pytest.mark.parametrize(
+    "raw, expected",
+    [("2025-03-04", True), ("4 March 2025", True), ("04.03.25", True), ("1739932200", True),
+     ("2 hours ago", False), ("vor 4 Stunden", False), ("Yesterday 10:00", False), ("4 March", False), (None, False)],
+)
+def test_names_year(raw, expected):
+    assert names_year(raw) is expected

@@ -185,6 +185,65 @@ def test_published_on_prefix_of_time_text_dropped():
     assert fields["datePublishedRaw"] == "March 4, 2025"
 
 
+def test_date_after_a_heading_label():
+    article = '<h1>Lighthouse restored</h1><div class="info"><h5 class="title">Datum: </h5>04.03.2025</div>'
+    candidates = extract(article=article, url="https://www.example-gazette.test/lighthouse")["datePublishedCandidates"]
+    assert candidates[0] == {"raw": "04.03.2025", "source": "text"}
+
+
+def test_clock_time_alone_does_not_stop_the_date_search():
+    # A blog's microdata gives only "9:05 PM": htmldate still reads the page's day.
+    article = ('<h1>Lighthouse restored</h1><h2 class="date-header"><span>Wednesday, March 4, 2025</span></h2>'
+               '<span itemscope itemtype="https://schema.org/BlogPosting"><meta itemprop="datePublished" content="9:05 PM"></span>')
+    candidates = extract(article=article, url="https://www.example-gazette.test/lighthouse")["datePublishedCandidates"]
+    assert {"raw": "2025-03-04", "source": "htmldate"} in candidates
+
+
+def test_a_bem_element_named_sidebar_is_part_of_its_block():
+    # "episode__sidebar" is the episode's own side column, not the page's sidebar.
+    article = ('<h1>Lighthouse restored</h1><div class="episode"><div class="episode__sidebar">'
+               '<p>Broadcast on 2025-03-04</p></div></div>')
+    candidates = extract(article=article, url="https://www.example-gazette.test/lighthouse")["datePublishedCandidates"]
+    assert candidates == [{"raw": "2025-03-04", "source": "htmldate"}]
+
+
+def test_a_page_sidebar_still_dates_nothing():
+    article = '<h1>Lighthouse restored</h1><div class="sidebar"><p>Other story, 2025-01-09</p></div>'
+    fields = extract(article=article, url="https://www.example-gazette.test/lighthouse")
+    assert "datePublishedCandidates" not in fields
+
+
+@pytest.mark.parametrize("opening", ["Harbourtown, (04.03.2025). Volunteers", "HARBOURTOWN, 4 March 2025 – Volunteers"])
+def test_dateline_opening_the_text(opening):
+    article = f"<h1>Lighthouse restored</h1><p><strong>{opening} finished the work.</strong></p>"
+    candidates = extract(article=article, url="https://www.example-gazette.test/lighthouse")["datePublishedCandidates"]
+    assert candidates[0]["source"] == "text" and candidates[0]["raw"] in ("04.03.2025", "4 March 2025")
+
+
+def rdf_block(about: str, day: str) -> str:
+    return (f'<!-- <rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns:dc="http://purl.org/dc/elements/1.1/">'
+            f'<rdf:Description rdf:about="{about}" dc:title="Lighthouse restored" dc:date="{day}" /></rdf:RDF> -->')
+
+
+def test_rdf_trackback_dc_date_of_this_page():
+    fields = extract(head=rdf_block("https://example-gazette.test/2025/03/04/lighthouse-restored", "2025-03-04T22:00:00+09:00"),
+                     article="<h1>Lighthouse restored</h1>")
+    assert fields["datePublishedCandidates"][0] == {"raw": "2025-03-04T22:00:00+09:00", "source": "rdf"}
+
+
+def test_rdf_block_about_another_page_is_ignored():
+    fields = extract(head=rdf_block("https://www.example-gazette.test/2024/01/01/other/", "2024-01-01T10:00:00+09:00"),
+                     article="<h1>Lighthouse restored</h1>")
+    assert all(c["source"] != "rdf" for c in fields["datePublishedCandidates"])
+
+
+def test_wrong_declared_charset_of_a_utf8_page():
+    body = page(head='<meta charset="euc-kr">', article="<h1>등대 복원 완료</h1><p>" + "자원봉사자들이 등대를 고쳤다. " * 30 + "</p>")
+    result = extract_article(URL, body, {"Content-Type": "text/html"})
+    assert result.fields["headline"] == "등대 복원 완료"
+    assert "charset_wrong" in result.problems
+
+
 def test_utc_value_local_day_from_wall_clock_time_on_page():
     crawler = get_crawler(settings_dict={})
     crawler.stats.open_spider()
@@ -207,6 +266,6 @@ def test_utc_value_without_wall_clock_time_stays_utc():
     pipeline = DatesPipeline.from_crawler(crawler)
     item = Article(
         url=URL, site="example-gazette.test", dateDownloaded="2025-03-06T00:00:00Z",
-        datePublishedCandidates=[{"raw": "2025-03-05T01:49:09Z", "source": "json-ld"}, {"raw": "2025-03-04", "source": "url"}],
+        datePublishedCandidates=[{"raw": "2025-03-05T01:49:09Z", "source": "json-ld"}, {"raw": "2025-03-05", "source": "url"}],
     )
     assert pipeline.process_item(item).datePublishedLocal == "2025-03-05T01:49:09+00:00"

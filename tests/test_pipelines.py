@@ -161,7 +161,7 @@ def test_a_bad_first_candidate_falls_back_to_the_next():
     pipeline, stats = build(DatesPipeline)
     item = pipeline.process_item(article(datePublishedCandidates=[
         {"raw": "2031-01-01T00:00:00Z", "source": "json-ld"},  # after the fetch: rejected
-        {"raw": "not a date", "source": "time"},
+        {"raw": "31/31/2025", "source": "time"},  # no such day: rejected (a value naming no year would go last)
         {"raw": "2025-02-19", "source": "url"},
     ]))
     assert (item.datePublished, item.datePublishedRaw, item.datePublishedRawSource) == ("2025-02-19", "2025-02-19", "url")
@@ -211,3 +211,98 @@ def test_a_later_candidate_gives_its_time_to_a_bare_day():
         {"raw": "Thu, 20 Feb 2025 02:30:00 +0000", "source": "feed"},
     ]))
     assert (item.datePublished, item.datePublishedPrecision) == ("2025-02-19", "day")
+
+
+def test_a_written_year_goes_before_a_relative_date():
+    # "26 minutes ago" was true when the page was rendered, not when a cache served it.
+    pipeline, _ = build(DatesPipeline)
+    item = pipeline.process_item(article(inLanguage="en", datePublishedCandidates=[
+        {"raw": "26 minutes ago", "source": "text"},
+        {"raw": "2025-03-04", "source": "htmldate"},
+    ]))
+    assert (item.datePublished, item.datePublishedRawSource) == ("2025-03-04", "htmldate")
+
+
+def test_url_day_decides_the_local_day_of_a_utc_value():
+    pipeline, stats = build(DatesPipeline)
+    item = pipeline.process_item(article(datePublishedCandidates=[
+        {"raw": "2025-03-05T01:49:09Z", "source": "json-ld"},
+        {"raw": "2025-03-04", "source": "url"},
+    ]))
+    assert item.datePublished == "2025-03-05T01:49:09Z"  # the instant is kept
+    assert item.datePublishedLocal == "2025-03-04T23:49:09-02:00"  # the nearest offset that gives the URL's day
+    assert stats.get_value("aggregator/dates/local_from_page") == 1
+
+
+def test_visible_day_decides_the_local_day_of_a_utc_value():
+    pipeline, _ = build(DatesPipeline)
+    item = pipeline.process_item(article(inLanguage="de", datePublishedCandidates=[
+        {"raw": "2025-03-04T23:00Z", "source": "meta"},
+        {"raw": "5. März 2025", "source": "text"},
+    ]))
+    assert item.datePublishedLocal == "2025-03-05T00:00:00+01:00"
+
+
+def test_a_day_too_far_from_the_utc_instant_does_not_move_it():
+    # 10:04 UTC is on the URL's previous day only 11 hours west: the day a story was filed.
+    pipeline, _ = build(DatesPipeline)
+    item = pipeline.process_item(article(datePublishedCandidates=[
+        {"raw": "2025-03-05T10:04:04Z", "source": "json-ld"},
+        {"raw": "2025-03-04", "source": "url"},
+    ]))
+    assert item.datePublishedLocal == "2025-03-05T10:04:04+00:00"
+
+
+def test_a_page_naming_the_utc_day_keeps_it():
+    # A header's "today" (the 6th) does not move a value the URL confirms.
+    pipeline, _ = build(DatesPipeline)
+    item = pipeline.process_item(article(inLanguage="en", datePublishedCandidates=[
+        {"raw": "2025-03-05T15:27:17+00:00", "source": "json-ld"},
+        {"raw": "Thursday, March 6, 2025", "source": "text"},
+        {"raw": "2025-03-05", "source": "url"},
+    ]))
+    assert item.datePublishedLocal == "2025-03-05T15:27:17+00:00"
+
+
+def test_same_instant_with_an_offset_gives_the_local_time():
+    pipeline, _ = build(DatesPipeline)
+    item = pipeline.process_item(article(datePublishedCandidates=[
+        {"raw": "2025-03-05T02:11:03+00:00", "source": "json-ld"},
+        {"raw": "2025-03-04T21:11:03-05:00", "source": "microdata"},
+    ]))
+    assert (item.datePublished, item.datePublishedLocal) == ("2025-03-05T02:11:03Z", "2025-03-04T21:11:03-05:00")
+
+
+def test_site_time_zone_is_not_second_guessed():
+    pipeline, _ = build(DatesPipeline, SITE_TIMEZONE="UTC")
+    item = pipeline.process_item(article(datePublishedCandidates=[
+        {"raw": "2025-03-05T01:49:09Z", "source": "json-ld"},
+        {"raw": "2025-03-04", "source": "url"},
+    ]))
+    assert item.datePublishedLocal == "2025-03-05T01:49:09+00:00"
+
+
+def shown_item(shown: str, modified: str = "2025-03-05T10:00:00+01:00"):
+    return article(inLanguage="en", datePublishedCandidates=[
+        {"raw": "2025-03-01T09:00:00+01:00", "source": "json-ld"},
+        {"raw": shown, "source": "text"},
+    ], dateModifiedCandidates=[{"raw": modified, "source": "json-ld"}])
+
+
+def test_shown_date_that_the_modification_confirms_is_the_publication():
+    # A CMS that stamped datePublished at the draft and dateModified when it went out.
+    pipeline, stats = build(DatesPipeline)
+    item = pipeline.process_item(shown_item("Wednesday, 5 March 2025"))
+    assert (item.datePublished, item.datePublishedRawSource) == ("2025-03-05", "text")
+    assert item.dateModified == "2025-03-05T09:00:00Z"
+    assert stats.get_value("aggregator/dates/published_as_shown") == 1
+
+
+@pytest.mark.parametrize("shown, modified", [
+    ("Updated 5 March 2025", "2025-03-05T10:00:00+01:00"),  # labelled as an update
+    ("Wednesday, 5 March 2025", "2025-03-07T10:00:00+01:00"),  # the modification says another day
+])
+def test_shown_date_without_that_confirmation_does_not_win(shown, modified):
+    pipeline, _ = build(DatesPipeline)
+    item = pipeline.process_item(shown_item(shown, modified))
+    assert (item.datePublished, item.datePublishedRawSource) == ("2025-03-01T08:00:00Z", "json-ld")
