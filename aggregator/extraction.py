@@ -207,14 +207,17 @@ def _utf8_or_windows_1252(body: bytes) -> str:
     return "utf-8"
 
 
+_NOT_TEXT = re.compile("[\ufffd\x00-\x08\x0b\x0e-\x1f]")
+"""Replacement characters and control characters other than tab, newline, carriage return and form feed."""
+
+
 def looks_binary(text: str) -> bool:
     """True when more than 2% of the first 32 K characters are control
     characters or replacement characters: bytes that are not text."""
     sample = text[:32768]
     if not sample:
         return False
-    bad = sum(1 for ch in sample if ch == "\ufffd" or (ch < " " and ch not in "\t\n\r\f"))
-    return bad / len(sample) > 0.02
+    return len(_NOT_TEXT.findall(sample)) / len(sample) > 0.02
 
 
 def _header(headers: Optional[Mapping[Any, Any]], name: str) -> Optional[str]:
