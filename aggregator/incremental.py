@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Optional
 
 from aggregator.archive import ArchiveError, open_archive
+from aggregator.sitemaps import lastmod_datetime  # W3C / ISO 8601 timestamps, to aware UTC
 
 
 @dataclass(frozen=True)
@@ -34,21 +35,6 @@ class KnownArticle:
     """When a crawl last stored it, UTC ISO 8601."""
     http_etag: Optional[str]
     http_last_modified: Optional[str]
-
-
-def parse_utc(value: Optional[str]) -> Optional[datetime]:
-    """An aware UTC datetime from an archive timestamp (``2025-02-19T02:30:00Z``
-    or a bare date ``2025-02-19``, read as midnight UTC); None when missing or
-    not ISO 8601."""
-    if not value:
-        return None
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc)
 
 
 def revisit_reason(
@@ -77,10 +63,10 @@ def revisit_reason(
     if refresh:
         return "refresh"
     if recrawl_days > 0:
-        age_from = parse_utc(known.date_published) or parse_utc(known.first_seen)
+        age_from = lastmod_datetime(known.date_published) or lastmod_datetime(known.first_seen)
         if age_from is not None and now - age_from < timedelta(days=recrawl_days):
             return "recent"
-    last_seen = parse_utc(known.last_seen)
+    last_seen = lastmod_datetime(known.last_seen)
     if lastmod is not None and last_seen is not None and lastmod > last_seen:
         return "lastmod"
     return None
@@ -126,11 +112,6 @@ class ArchiveIndex:
         ).fetchone()
         return KnownArticle(*row) if row else None
 
-    def has_articles(self, site: str) -> bool:
-        """True when the archive holds at least one article of ``site`` (host name)."""
-        db = self._database()
-        return bool(db and db.execute("SELECT 1 FROM articles WHERE site = ? LIMIT 1", [site]).fetchone())
-
     def last_successful_run(self, site: str) -> Optional[datetime]:
         """When the site's newest finished (or degraded) crawl run started, UTC; None if none."""
         db = self._database()
@@ -139,7 +120,7 @@ class ArchiveIndex:
         row = db.execute(
             "SELECT max(started) FROM crawl_runs WHERE site = ? AND status IN ('finished', 'degraded')", [site]
         ).fetchone()
-        return parse_utc(row[0]) if row else None
+        return lastmod_datetime(row[0]) if row else None
 
     def close(self) -> None:
         """Close the connection, if one was opened."""

@@ -201,6 +201,7 @@ class NewsSpider(scrapy.Spider):
             deny=[NOT_ARTICLE], restrict_xpaths=[f"//a[not({_NAVIGATION} or {_SIDEBAR})]"]
         )
         self.run_started = datetime.now(timezone.utc)
+        self.run_started_iso = self.run_started.strftime("%Y-%m-%dT%H:%M:%SZ")  # as the archive writes times
         self._discovered: set[int] = set()
         self._revisited: set[int] = set()
         self._front: set[int] = set()
@@ -276,7 +277,7 @@ class NewsSpider(scrapy.Spider):
                 elif key == "lastmod" and kept.get("lastmod"):
                     # Two sitemaps list the URL (a news sitemap and the full one): the later lastmod.
                     pair = [kept["lastmod"], value]
-                    kept["lastmod"] = max(pair, key=lambda v: lastmod_datetime(v) or datetime.min.replace(tzinfo=timezone.utc))
+                    kept["lastmod"] = max(pair, key=lambda v: lastmod_datetime(v) or _EPOCH)
                 else:
                     kept.setdefault(key, value)
 
@@ -379,7 +380,7 @@ class NewsSpider(scrapy.Spider):
         archived_before = 0
         for url in links:
             request, known = self._article_request(url, listing_section=section_path)
-            if known is not None and (known.first_seen or "") < self._run_started_iso:
+            if known is not None and (known.first_seen or "") < self.run_started_iso:
                 archived_before += 1
             if request is not None:
                 yield request
@@ -738,10 +739,6 @@ class NewsSpider(scrapy.Spider):
             raise DontCloseSpider
 
     # --- helpers --------------------------------------------------------------
-    @property
-    def _run_started_iso(self) -> str:
-        return self.run_started.strftime("%Y-%m-%dT%H:%M:%SZ")
-
     def _archive_call(self, call: Any, default: Any) -> Any:
         """An archive lookup; an unreadable archive (locked, damaged) means "not known"."""
         try:

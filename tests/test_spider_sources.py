@@ -194,7 +194,7 @@ LISTING = """<html><head><link rel="next" href="/category/world/page/{next}/"></
 def test_pagination_stops_on_a_page_of_archived_articles(spider):
     for slug in ("a", "b"):
         archive_one(spider, SITE + f"/2020/01/0{1 if slug == 'a' else 2}/{slug}/", "2020-01-01T00:00:00Z")
-    spider.run_started = spider.run_started.replace(year=spider.run_started.year + 1)  # archived before this run
+    spider.run_started_iso = spider.run_started.replace(year=spider.run_started.year + 1).strftime("%Y-%m-%dT%H:%M:%SZ")  # archived before this run
     page = HtmlResponse(url=SITE + "/category/world/page/2/", body=LISTING.format(next=3).encode(), headers={"Content-Type": "text/html"})
     output = list(spider.parse_listing(page, section_path=["World"], page=2))
     assert output == [] and stat(spider, "incremental/pagination_stopped") == 1
