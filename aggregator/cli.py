@@ -267,6 +267,70 @@ def crawl_command(names: tuple[str, ...], all_sites: bool, sites_file: Optional[
     sys.exit(worst)
 
 
+@cli.command("ingest")
+@click.option("--url", help="The site's home page, as given to the workers (-a url=).")
+@click.option("--site", "name", metavar="NAME", help="A site of the sites file instead of --url (its url, name and settings).")
+@click.option("--sites-file", type=click.Path(dir_okay=False), default=None,
+              help="The sites file (TOML). Default: the SITES_FILE setting, sites.toml in the current folder.")
+@click.option("--db", "db_path", default=None, type=click.Path(dir_okay=False),
+              help="The archive. Default: the ARCHIVE_PATH setting.")
+@click.option("-s", "--set", "overrides", multiple=True, metavar="NAME=VALUE",
+              help="A Scrapy or project setting, as scrapy crawl -s (e.g. REDIS_URL=redis://host:6379/0); repeatable.")
+def ingest_command(url: Optional[str], name: Optional[str], sites_file: Optional[str], db_path: Optional[str],
+                   overrides: tuple[str, ...]) -> None:
+    """Archive the items of a distributed crawl: the single writer.
+
+    Workers (`scrapy crawl news -a url=URL -s DISTRIBUTED=True`, on any
+    machine) push their items to Redis; this reads them for the same site,
+    runs the project's pipelines and writes the archive, with one crawl_runs
+    row for the whole run. It ends when no item is waiting and no worker has
+    been alive for DISTRIBUTED_IDLE_CLOSE seconds. Exit status 0 when the run
+    finished, 1 when it did not (another ingester of the site is running, the
+    archive refused items), 2 for a usage error.
+
+    Example:
+
+        aggregator ingest --url https://news.example.com/ --db news.sqlite -s REDIS_URL=redis://10.0.0.5:6379/0
+    """
+    from scrapy.crawler import CrawlerProcess
+    from scrapy.utils.project import get_project_settings
+
+    from aggregator.commands.crawl import FAILED_STATS, apply_site
+    from aggregator.config import ConfigError, check_settings, check_site_url
+    from aggregator.distributed import IngestSpider
+
+    if bool(url) == bool(name):
+        raise click.UsageError("give the site: --url URL or --site NAME")
+    os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "aggregator.settings")
+    settings = get_project_settings()
+    for override in overrides:
+        key, sep, value = override.partition("=")
+        if not sep or not key.strip():
+            raise click.BadParameter(f"{override!r} is not NAME=VALUE", param_hint="-s")
+        settings.set(key.strip(), value, priority="cmdline")
+    if sites_file:
+        settings.set("SITES_FILE", sites_file, priority="cmdline")
+    if db_path:
+        settings.set("ARCHIVE_PATH", db_path, priority="cmdline")
+    settings.set("DISTRIBUTED", True, priority="cmdline")  # checks Redis below
+    try:
+        spargs = apply_site(settings, {"site": name} if name else {"url": url})
+        check_site_url(spargs.get("url"))
+        check_settings(settings)
+    except ConfigError as exc:
+        raise click.UsageError(str(exc)) from exc
+    process = CrawlerProcess(settings)
+    crawler = process.create_crawler(IngestSpider)
+    process.crawl(crawler, **{k: v for k, v in spargs.items() if k in ("url", "site_name", "sources")})
+    process.start()
+    get = crawler.stats.get_value
+    reason = get("finish_reason")
+    failed = [key for key in FAILED_STATS if get(key)]
+    if process.bootstrap_failed or reason != "finished" or failed:
+        click.echo(f"ingest failed: finish reason {reason!r}{'; ' + ', '.join(failed) if failed else ''}", err=True)
+        sys.exit(1)
+
+
 @cli.command("serve-demo")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
 @click.option("--articles", default=72, show_default=True, type=click.IntRange(min=1))

@@ -68,7 +68,9 @@ def check_settings(settings: Any) -> None:
     ``READING_CPM`` and ``ARCHIVE_BATCH_SIZE`` positive integers,
     ``SECTION_ALIASES`` a JSON object of names to paths, Scrapy's settings of
     ``SCRAPY_SETTINGS`` of their kind, and ``ARCHIVE_PATH`` an archive that
-    can be opened or created (:func:`check_archive_path`; nothing is written).
+    can be opened or created (:func:`check_archive_path`; nothing is written);
+    with ``DISTRIBUTED``, the ``distributed`` extra installed and ``REDIS_URL``
+    answering.
 
     :raises ConfigError: naming the setting and what is wrong with it.
     """
@@ -99,6 +101,10 @@ def check_settings(settings: Any) -> None:
             raise ConfigError(f"{name} must be {'a whole number' if kind == 'int' else 'a number' if kind == 'float' else 'True or False'}, got {settings.get(name)!r}") from exc
     check_run_settings(settings)
     check_archive_path(settings.get("ARCHIVE_PATH"))
+    if settings.getbool("DISTRIBUTED"):
+        from aggregator.distributed import check_redis  # imports this module
+
+        check_redis(settings)
 
 
 RUN_SETTINGS = {
@@ -115,6 +121,10 @@ RUN_SETTINGS = {
     "SITEMAP_MAX_SITEMAPS": ("int", lambda v: v >= 1, "1 or more sitemaps"),
     "PROGRESS_ENABLED": ("bool", lambda v: True, "True or False"),
     "PROGRESS_INTERVAL": ("float", lambda v: v > 0, "more than 0 seconds"),
+    "DISTRIBUTED": ("bool", lambda v: True, "True or False"),
+    "DISTRIBUTED_IDLE_CLOSE": ("float", lambda v: v >= 0, "0 or more seconds"),
+    "DISTRIBUTED_WORKER_TIMEOUT": ("float", lambda v: v >= 1, "1 or more seconds"),
+    "DISTRIBUTED_KEYS_TTL": ("float", lambda v: v >= 60, "60 or more seconds"),
 }
 """The scheduled-run settings and the values they accept (checked by :func:`check_run_settings`)."""
 

@@ -236,7 +236,7 @@ def compute_related(db: sqlite_utils.Database, article: dict[str, Any], *, limit
             row["rowid"]
             for row in db.query(
                 "SELECT rowid FROM articles WHERE section_path = :top OR substr(section_path, 1, length(:top) + 1) = :top || '/' "
-                "ORDER BY date_published DESC LIMIT 20",
+                "ORDER BY date_published DESC, canonical_url LIMIT 20",
                 {"top": top},
             )
         ]
@@ -268,7 +268,8 @@ def compute_related(db: sqlite_utils.Database, article: dict[str, Any], *, limit
         row["score"] = round(score, 4)
         del row["rowid"]
         scored.append(row)
-    scored.sort(key=lambda r: (-r["score"], -_sortable(r.get("date_published"))))
+    # Ties by URL: the same archive gives the same lists whatever order its rows were written in.
+    scored.sort(key=lambda r: (-r["score"], -_sortable(r.get("date_published")), r["canonical_url"]))
     return scored[: max(0, limit)]
 
 

@@ -118,3 +118,22 @@ DEGRADED_MIN_ITEMS = 10
 # INFO log line every PROGRESS_INTERVAL seconds.
 PROGRESS_ENABLED = True
 PROGRESS_INTERVAL = 60
+
+# --- Distributed crawls (pip install '.[distributed]') ----------------------------
+# True: this crawl is one worker of several sharing scrapy-redis's request queue
+# and seen-set in Redis; its items go to Redis for `aggregator ingest`, the
+# archive's single writer (see aggregator/distributed.py and the README).
+DISTRIBUTED = False
+# The Redis server of a distributed crawl (scrapy-redis's setting).
+REDIS_URL = "redis://127.0.0.1:6379/0"
+# Prefix of the crawl's Redis keys, <prefix><spider>:<site>:requests and so on.
+DISTRIBUTED_KEY_PREFIX = "aggregator:"
+# Seconds with nothing queued or in flight on any worker after which a worker
+# closes, and with no item and no live worker after which the ingester closes.
+DISTRIBUTED_IDLE_CLOSE = 10
+# Seconds without a heartbeat after which a worker counts as dead and the
+# requests it had taken are queued again.
+DISTRIBUTED_WORKER_TIMEOUT = 30
+# Seconds the run's seen-set, queue and items live after the last heartbeat
+# (a safety net: a run that ends normally deletes its seen-set at once).
+DISTRIBUTED_KEYS_TTL = 7 * 24 * 3600

@@ -83,6 +83,7 @@ from aggregator.queries import store_related
 from aggregator.config import check_archive_path
 from aggregator.items import Article, Section
 from aggregator.runs import COVERAGE_FIELDS, coverage_shares, judge_run
+from aggregator.signals import archive_committed
 
 logger = logging.getLogger(__name__)
 
@@ -334,7 +335,12 @@ class ArchivePipeline:
     def _flush(self, final=False):
         self._refresh_lock(final)
         self._flush_sections(final)
-        if not self.pending or self.db is None or self._waiting(final):
+        if self.db is None:
+            return
+        if not self.pending:
+            self._committed()
+            return
+        if self._waiting(final):
             return
         started = time.perf_counter()
         try:
@@ -352,6 +358,12 @@ class ArchivePipeline:
         self.stats.inc_value("aggregator/archive/articles_written", result.written)
         for name in ("new", "updated", "unchanged"):
             self.stats.inc_value(f"aggregator/archive/{name}", getattr(result, name))
+        self._committed()
+
+    def _committed(self):
+        """Signal :data:`aggregator.signals.archive_committed` when nothing is left pending."""
+        if not self.pending and not self.pending_sections and self.crawler is not None:
+            self.crawler.signals.send_catch_log(archive_committed)
 
     def _save_unwritten(self, exc):
         """Last resort when the archive refuses the final batch: the rows go to

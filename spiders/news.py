@@ -48,9 +48,10 @@ stored ``ETag`` / ``Last-Modified`` back as ``If-None-Match`` /
 ``If-Modified-Since``, and a 304 counts as unchanged. A section's pagination
 stops after ``INCREMENTAL_STALE_PAGES`` listing pages in a row that hold only
 articles archived by earlier runs, and at once on a page that repeats the
-previous one. Article URLs found on the home page, in sidebars, sitemaps
-and feeds wait in ``self.state`` (saved in ``JOBDIR``) until the listings are
-walked.
+previous one. Article URLs found on listings, the home page, in sidebars,
+sitemaps and feeds wait in ``self.state`` (saved in ``JOBDIR``) until the
+listings are walked; an article that several listings show gets the most
+specific one as its ``listingSection``, whatever order they were read in.
 
 Every page is checked for being HTML, every article page goes through
 :func:`aggregator.extraction.extract_article`; pages that are not articles
@@ -85,6 +86,7 @@ naming a section or the home page, replaced by the page's URL).
 
 from __future__ import annotations
 
+import json
 import logging
 import sqlite3
 from datetime import datetime, timezone
@@ -101,6 +103,7 @@ from scrapy.robotstxt import ProtegoRobotParser
 from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.defer import deferred_from_coro
 
+from aggregator.distributed import Job, job_for, worker_settings
 from aggregator.config import check_site_url, check_sources
 from aggregator.extraction import extract_article
 from aggregator.feeds import FeedError, feed_links, parse_feed, section_feed_url
@@ -122,6 +125,8 @@ from aggregator.urls import NOT_ARTICLE, PAGINATION, canonical_url, page_number,
 logger = logging.getLogger(__name__)
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+# The order in which deferred articles' hints are merged, by source (see NewsSpider._merged_hints).
+_HINT_ORDER = {"wp-api": 0, "sitemap": 1, "feed": 2, "listing": 3}
 SITEMAP_MAX_DEPTH = 3
 """Sitemap indexes followed this many levels deep at most (the protocol has one)."""
 
@@ -193,7 +198,9 @@ class NewsSpider(scrapy.Spider):
         extra = allowed_domains.split(",") if isinstance(allowed_domains, str) else list(allowed_domains or [])
         # The bare domain: a www. ↔ bare redirect of the home page stays on the site.
         self.allowed_domains = [parts.hostname.removeprefix("www.")] + [d.strip().lower() for d in extra if d.strip()]
-        self.section_urls: set[str] = set()
+        self._section_urls: set[str] = set()
+        self.shared: Optional[Job] = None  # a distributed crawl's shared state (DISTRIBUTED)
+        self._shared_menu_read = False
         # Article links: anywhere but navigation and footers (legal pages, menus);
         # those in sidebars, widgets and related/trending lists are not a listing's own.
         self.link_extractor = LinkExtractor(deny=[NOT_ARTICLE], restrict_xpaths=[f"//a[not({_NAVIGATION})]"])
@@ -218,6 +225,8 @@ class NewsSpider(scrapy.Spider):
         spider.max_sitemaps = settings.getint("SITEMAP_MAX_SITEMAPS", 500)
         spider.wp_api_auto = settings.getbool("WP_API_AUTO", False)
         spider.wp_api_max_pages = settings.getint("WP_API_MAX_PAGES", 500)
+        if settings.getbool("DISTRIBUTED"):
+            spider.shared = job_for(crawler, spider)
         spider.archive = ArchiveIndex(Path(settings.get("ARCHIVE_PATH", "news.sqlite")).expanduser().resolve())
         # robots.txt is read once, by Scrapy's RobotsTxtMiddleware (Protego, the default
         # parser, keeps its Sitemap: lines); otherwise the spider fetches it itself.
@@ -230,6 +239,14 @@ class NewsSpider(scrapy.Spider):
         crawler.signals.connect(spider.archive.close, signal=signals.spider_closed)
         return spider
 
+    @classmethod
+    def update_settings(cls, settings):
+        """Scrapy's, plus a distributed crawl's worker settings when
+        ``DISTRIBUTED`` is true (:func:`aggregator.distributed.worker_settings`)."""
+        super().update_settings(settings)
+        if settings.getbool("DISTRIBUTED"):
+            worker_settings(settings)
+
     async def start(self):
         self.last_run = self._archive_call(lambda: self.archive.last_successful_run(self.site), None)
         # A resumed JOBDIR run drains its saved queue first: the taxonomy read
@@ -238,7 +255,9 @@ class NewsSpider(scrapy.Spider):
             self.section_urls.add(url)
             yield Section(site=self.site, path=list(path), url=url)
         yield scrapy.Request(
-            self.start_url, callback=self.parse_home, errback=self.on_home_error, dont_filter=True, priority=100
+            self.start_url, callback=self.parse_home, errback=self.on_home_error, priority=100,
+            # Read again by a resumed JOBDIR run; read once per run by the workers of a distributed one.
+            dont_filter=self.shared is None,
         )
         if "sitemap" in self.sources and self.robots_from_scrapy:
             self.robots_pending = True  # see on_robots_parsed, else parse_home
@@ -246,7 +265,7 @@ class NewsSpider(scrapy.Spider):
             # dont_filter: a resumed JOBDIR run reads the sitemaps again.
             yield scrapy.Request(
                 urljoin(self.start_url, "/robots.txt"), callback=self.parse_robots, errback=self.on_robots_error,
-                dont_filter=True, priority=8,
+                dont_filter=self.shared is None, priority=8,
             )
 
     # --- state kept across a JOBDIR pause ------------------------------------------
@@ -261,25 +280,69 @@ class NewsSpider(scrapy.Spider):
 
     @property
     def deferred(self) -> dict[str, Optional[dict]]:
-        """Article URLs to fetch once every listing is walked (home page and sidebar
-        links, sitemap and feed entries), with what the sitemap or feed said of
-        each (``{"dates": [...], "headline": …, "lastmod": …}``), or None."""
-        return self.kept.setdefault("deferred", {})
+        """Article URLs to fetch once every listing is walked (links of listings,
+        the home page and sidebars, sitemap and feed entries), each with what
+        the listings, sitemaps and feeds said of it merged
+        (:meth:`_merged_hints`: ``{"listing": [...], "dates": [...],
+        "headline": …, "lastmod": …}``), or None. Kept in ``self.state`` as
+        the hints in the order they came."""
+        return {url: self._merged_hints(hints) for url, hints in self.kept.get("deferred", {}).items()}
+
+    @property
+    def section_urls(self) -> set[str]:
+        """URLs of the menu's sections (never articles); in a distributed crawl,
+        read from the menu that the worker which read the home page shared."""
+        if self.shared is not None and not self._shared_menu_read:
+            menu = self.shared.menu()
+            if menu is not None:
+                self._shared_menu_read = True
+                self._section_urls.update(url for _, url in menu)
+        return self._section_urls
 
     def _defer(self, url: str, hints: Optional[dict] = None) -> None:
-        kept = self.deferred.get(url)
-        if kept is None:
-            self.deferred[url] = hints
-        elif hints:  # a feed's date beside a sitemap's title: keep both
+        if self.shared is not None:  # every worker's deferred URLs wait in Redis
+            self.shared.defer(url, hints)
+            return
+        self._keep_deferred(url, hints)
+
+    def _keep_deferred(self, url: str, hints: Optional[dict] = None) -> None:
+        found = self.kept.setdefault("deferred", {}).setdefault(url, [])
+        if hints and hints not in found:
+            found.append(hints)
+
+    def _merged_hints(self, found: list[dict]) -> Optional[dict]:
+        """One article's hints, merged the same way whatever order the pages
+        that gave them were read in (so that parallel workers archive what one
+        process would): the WordPress API's first, then sitemaps', feeds' and
+        listings'; date lists are joined (a feed's date beside a sitemap's
+        title: both kept), the later ``lastmod`` wins, and of the listings that
+        show the article the most specific section (the longest path, then the
+        first in the menu) becomes ``listing``."""
+        if not found:
+            return None
+        merged: dict[str, Any] = {}
+        listings = []
+        for hints in sorted(found, key=lambda h: (_HINT_ORDER.get(h.get("source"), 9), json.dumps(h, sort_keys=True))):
             for key, value in hints.items():
                 if key in ("dates", "modified", "dates_first", "modified_first"):
-                    kept[key] = kept.get(key, []) + value
-                elif key == "lastmod" and kept.get("lastmod"):
+                    merged[key] = merged.get(key, []) + value
+                elif key == "lastmod" and merged.get("lastmod"):
                     # Two sitemaps list the URL (a news sitemap and the full one): the later lastmod.
-                    pair = [kept["lastmod"], value]
-                    kept["lastmod"] = max(pair, key=lambda v: lastmod_datetime(v) or _EPOCH)
+                    pair = [merged["lastmod"], value]
+                    merged["lastmod"] = max(pair, key=lambda v: lastmod_datetime(v) or _EPOCH)
+                elif key == "listing":
+                    listings.append(value)
                 else:
-                    kept.setdefault(key, value)
+                    merged.setdefault(key, value)
+        if listings:
+            order = self._menu_order()
+            merged["listing"] = min(listings, key=lambda path: (-len(path), order.get(tuple(path), len(order)), path))
+        return merged
+
+    def _menu_order(self) -> dict[tuple[str, ...], int]:
+        """Each menu section's position in the menu, by path."""
+        menu = self.kept.get("menu") or (self.shared.menu() if self.shared is not None else None) or []
+        return {tuple(path): index for index, (path, _) in enumerate(menu)}
 
     def _front_page(self, urls: Iterable[str]) -> None:
         """Count article URLs linked from a page that every run reads the same
@@ -308,6 +371,8 @@ class NewsSpider(scrapy.Spider):
         for section in sections:
             self.section_urls.add(section.url)
         self.kept["menu"] = [(list(section.path), section.url) for section in sections]
+        if self.shared is not None:  # before any listing request reaches another worker
+            self.shared.publish_menu(self.kept["menu"])
         walk = "menu" in self.sources
         for section in sections:
             # The taxonomy always comes from the menu; its listings are walked for the menu source.
@@ -379,11 +444,11 @@ class NewsSpider(scrapy.Spider):
             self._front_page(links)
         archived_before = 0
         for url in links:
-            request, known = self._article_request(url, listing_section=section_path)
+            # Fetched once every listing is walked, as part of the most specific section showing it.
+            known = self._archive_call(lambda: self.archive.lookup(url), None)
             if known is not None and (known.first_seen or "") < self.run_started_iso:
                 archived_before += 1
-            if request is not None:
-                yield request
+            self._defer(url, {"source": "listing", "listing": list(section_path)})
         signature = hash(frozenset(links))
         stale = stale + 1 if links and archived_before == len(links) else 0
         next_url = self._next_page(response, page)
@@ -724,17 +789,24 @@ class NewsSpider(scrapy.Spider):
     def on_idle(self) -> None:
         """Fetch the deferred articles (home page and sidebar links, sitemap and
         feed entries) once every section has been walked; the duplicate filter
-        drops those already fetched, the archive those already archived."""
-        if not self.deferred:
+        drops those already fetched, the archive those already archived. In a
+        distributed crawl, once nothing is queued or in flight on any worker,
+        one worker takes every worker's deferred URLs."""
+        if self.shared is not None and self.shared.quiescent():
+            for url, hints in self.shared.take_deferred():
+                self._keep_deferred(url, hints)
+        if not self.kept.get("deferred"):
             return
-        urls = sorted(self.deferred)
         pending, self.kept["deferred"] = self.deferred, {}
         scheduled = 0
-        for url in urls:
-            request, _ = self._article_request(url, hints=pending[url])
+        for url in sorted(pending):
+            hints = pending[url]
+            request, _ = self._article_request(url, listing_section=(hints or {}).get("listing"), hints=hints)
             if request is not None:
                 self.crawler.engine.crawl(request)
                 scheduled += 1
+        if self.shared is not None:
+            self.shared.deferred_scheduled()
         if scheduled:  # else every deferred article is archived already: the crawl may close now
             raise DontCloseSpider
 

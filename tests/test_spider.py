@@ -71,29 +71,52 @@ def test_listing_confirms_its_section_and_follows_articles_and_next_page(spider)
     list(spider.parse_home(html(SITE + "/", HOME)))
     output = by_type(list(spider.parse_listing(html(SITE + "/category/world/", LISTING), section_path=["World"], page=1)))
     assert [(s.path, s.isListing) for s in output["sections"]] == [(["World"], True)]
-    assert [r.url for r in output["article_requests"]] == [SITE + f"/2025/02/{d}/" for d in ("19/a", "18/b", "17/c", "16/d")]
-    assert output["article_requests"][0].cb_kwargs == {"listing_section": ["World"], "hints": None}
+    # The articles wait until every listing is walked, with the listing's section as a hint.
+    assert output["article_requests"] == []
+    listed = {url for url, hints in spider.deferred.items() if hints}  # the home page's links wait too, without a hint
+    assert listed == {SITE + f"/2025/02/{d}/" for d in ("19/a", "18/b", "17/c", "16/d")}
+    assert spider.deferred[SITE + "/2025/02/19/a/"] == {"source": "listing", "listing": ["World"]}
     assert [(r.url, r.cb_kwargs["page"]) for r in output["listing_requests"]] == [(SITE + "/category/world/page/2/", 2)]
+
+
+def test_an_article_on_several_listings_gets_the_most_specific_whatever_the_order(spider):
+    list(spider.parse_home(html(SITE + "/", HOME)))
+    article = SITE + "/2025/02/19/a/"
+    listings = [(["World"], "/category/world/"), (["World", "Asia"], "/category/world/asia/"), (["Sports"], "/category/sports/")]
+    found = []
+    for order in (listings, listings[::-1]):
+        spider.state = {"menu": spider.state["menu"]}
+        for path, url in order:
+            list(spider.parse_listing(html(SITE + url, LISTING), section_path=path, page=1))
+        found.append(spider.deferred[article]["listing"])
+    assert found == [["World", "Asia"], ["World", "Asia"]]
+    # Two sections as specific as each other: the first in the menu.
+    spider.state = {"menu": spider.state["menu"]}
+    for path, url in ((["Sports"], "/category/sports/"), (["World"], "/category/world/")):
+        list(spider.parse_listing(html(SITE + url, LISTING), section_path=path, page=1))
+    assert spider.deferred[article]["listing"] == ["World"]
 
 
 def test_sidebar_links_on_a_listing_are_not_its_articles(spider):
     sidebar = LISTING.replace("</body>", '<aside class="sidebar"><h3>Recent News</h3><h4><a href="/2025/01/01/elsewhere/">E</a></h4></aside>'
                               '<div class="widget widget_recent_entries"><a href="/2025/01/02/other/">O</a></div></body>')
     output = by_type(list(spider.parse_listing(html(SITE + "/category/world/", sidebar), section_path=["World"], page=1)))
-    assert SITE + "/2025/01/01/elsewhere/" not in [r.url for r in output["article_requests"]]
-    assert set(spider.deferred) == {SITE + "/2025/01/01/elsewhere/", SITE + "/2025/01/02/other/"}
+    assert output["article_requests"] == []
+    # Sidebar links wait without a listing hint: they are not the section's articles.
+    assert {url for url, hints in spider.deferred.items() if hints is None} == {SITE + "/2025/01/01/elsewhere/", SITE + "/2025/01/02/other/"}
+    assert {url for url, hints in spider.deferred.items() if hints} == {SITE + f"/2025/02/{d}/" for d in ("19/a", "18/b", "17/c", "16/d")}
 
 
 def test_later_listing_pages_do_not_yield_sections(spider):
     output = by_type(list(spider.parse_listing(html(SITE + "/category/world/page/2/", LISTING), section_path=["World"], page=2)))
-    assert output["sections"] == [] and len(output["article_requests"]) == 4
+    assert output["sections"] == [] and len(spider.deferred) == 4
 
 
 def test_small_section_with_two_cards_is_a_listing(spider):
     small = '<html><body><h1>Tennis</h1><h2><a href="/2025/02/19/a/">A</a></h2><h2><a href="/2025/02/18/b/">B</a></h2></body></html>'
     output = by_type(list(spider.parse_listing(html(SITE + "/category/tennis/", small), section_path=["Tennis"], page=1)))
     assert [s.isListing for s in output["sections"]] == [True]
-    assert len(output["article_requests"]) == 2
+    assert [hints["listing"] for hints in spider.deferred.values()] == [["Tennis"], ["Tennis"]]
 
 
 def test_menu_entry_that_is_a_page_is_not_a_section(spider):

@@ -132,7 +132,7 @@ def test_feed_entries_wait_with_their_dates_and_authors(spider):
 
 def test_without_the_menu_source_each_section_feed_is_read(tmp_path):
     spider = make_spider(tmp_path, sources="feed")
-    spider.section_urls = {SITE + "/category/world/", SITE + "/category/world/asia/"}
+    spider.section_urls.update({SITE + "/category/world/", SITE + "/category/world/asia/"})
     requests = list(spider.parse_feed(xml(SITE + "/feed/", FEED), main=True))
     assert [r.url for r in requests] == [SITE + "/category/world/feed/", SITE + "/category/world/asia/feed/"]
     assert list(spider.parse_feed(HtmlResponse(url=SITE + "/feed/", body=b"<html><body>Moved</body></html>"))) == []
@@ -202,8 +202,8 @@ def test_pagination_stops_on_a_page_of_archived_articles(spider):
 
 def test_pagination_stops_on_a_page_repeating_the_previous_one(spider):
     first = HtmlResponse(url=SITE + "/category/world/page/2/", body=LISTING.format(next=3).encode(), headers={"Content-Type": "text/html"})
-    (*articles, following) = spider.parse_listing(first, section_path=["World"], page=2)
-    assert len(articles) == 2 and following.url == SITE + "/category/world/page/3/"
+    (following,) = spider.parse_listing(first, section_path=["World"], page=2)
+    assert len(spider.deferred) == 2 and following.url == SITE + "/category/world/page/3/"
     again = HtmlResponse(url=following.url, body=LISTING.format(next=4).encode(), headers={"Content-Type": "text/html"})
     output = [o for o in spider.parse_listing(again, **following.cb_kwargs) if o.callback == spider.parse_listing]
     assert output == [] and stat(spider, "listings/repeated_page") == 1
