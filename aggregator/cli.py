@@ -402,3 +402,6 @@ def demo_command(db_path: str, articles: int) -> None:
         click.echo(f"\nRelated to: {rows[0]['headline']}")
         _print_rows(related(db, rows[0]["canonical_url"], limit=3), False, extra=("score",))
 
+
+if __name__ == "__main__":  # python -m aggregator.cli
+    cli()

@@ -123,6 +123,7 @@ RUN_SETTINGS = {
     "PROGRESS_INTERVAL": ("float", lambda v: v > 0, "more than 0 seconds"),
     "DISTRIBUTED": ("bool", lambda v: True, "True or False"),
     "DISTRIBUTED_IDLE_CLOSE": ("float", lambda v: v >= 0, "0 or more seconds"),
+    "DISTRIBUTED_START_WAIT": ("float", lambda v: v >= 0, "0 or more seconds"),
     "DISTRIBUTED_WORKER_TIMEOUT": ("float", lambda v: v >= 1, "1 or more seconds"),
     "DISTRIBUTED_KEYS_TTL": ("float", lambda v: v >= 60, "60 or more seconds"),
 }

@@ -20,9 +20,11 @@ Redis keys, for the spider ``news`` and the site ``news.example.com``
 ``…:items``                          items waiting for the ingester (a list)
 ``…:inflight:<worker>``              requests a worker took and has not finished
 ``…:worker:<worker>``                a worker's heartbeat (expires after ``DISTRIBUTED_WORKER_TIMEOUT``)
+``…:workers``                        the run's workers (where recovery looks for dead ones' entries)
 ``…:deferred``                       article URLs every worker defers until the listings are walked
 ``…:menu``                           the site's menu taxonomy, read from the home page by one worker
 ``…:stats``                          the workers' numeric stats, summed (for the run record)
+``…:front``                          article URLs linked from the pages every run reads (``articles`` of the run record)
 ``…:sections``                       ``Section`` items the ingester has read this run
 ``…:ingester``                       the single ingester's lock
 ===================================  ===================================================
@@ -62,7 +64,7 @@ import scrapy
 from scrapy import signals
 from scrapy.exceptions import CloseSpider, DontCloseSpider, NotConfigured
 
-from aggregator.config import ConfigError, check_site_url
+from aggregator.config import ConfigError, check_site_url, check_sources
 from aggregator.items import Article, Section
 
 try:  # the optional extra "distributed"
@@ -85,14 +87,24 @@ _UNSUMMED_STATS = ("item_", "log_count/", "memusage/", "elapsed_time", "start_ti
 
 # Take the queue's first request (lowest score = highest priority) and record it
 # in the worker's in-flight hash in one atomic step: a worker killed between the
-# two cannot lose it. The hash value is "<score>\n<payload>", for recovery.
+# two cannot lose it. The hash value is "<score>\n<payload>", for recovery. The
+# worker joins the run's registry of workers (KEYS[3]), where recovery looks.
 _POP_SCRIPT = """
 local found = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
 if not found[1] then return nil end
 redis.call('ZREMRANGEBYRANK', KEYS[1], 0, 0)
 local field = redis.sha1hex(found[1])
 redis.call('HSET', KEYS[2], field, found[2] .. '\\n' .. found[1])
+redis.call('SADD', KEYS[3], ARGV[1])
 return {field, found[1]}
+"""
+
+# Take the whole deferred list under the worker's own key, atomically.
+_TAKE_DEFERRED_SCRIPT = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return {} end
+redis.call('RENAME', KEYS[1], KEYS[2])
+redis.call('SADD', KEYS[3], ARGV[1])
+return redis.call('LRANGE', KEYS[2], 0, -1)
 """
 
 # Put a dead worker's in-flight requests back into the queue, and the deferred
@@ -108,6 +120,7 @@ for _, entry in ipairs(deferred) do
   redis.call('RPUSH', KEYS[4], entry)
 end
 redis.call('DEL', KEYS[2], KEYS[3])
+redis.call('SREM', KEYS[5], ARGV[1])
 return #entries + #deferred
 """
 
@@ -180,8 +193,10 @@ class Job:
         self.worker_id = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
         self.worker_timeout = max(1.0, float(worker_timeout))
         self.keys_ttl = max(60, int(keys_ttl))
+        self.requeued = 0  # entries of dead workers this Job put back (recover), for the worker's stats
         self._pop = server.register_script(_POP_SCRIPT)
         self._requeue = server.register_script(_REQUEUE_SCRIPT)
+        self._take_deferred = server.register_script(_TAKE_DEFERRED_SCRIPT)
 
     @classmethod
     def from_settings(cls, settings: Any, spider_name: str, site: str) -> "Job":
@@ -202,54 +217,73 @@ class Job:
         return self.key(f"inflight:{self.worker_id}")
 
     def heartbeat(self) -> None:
-        """Mark this worker alive for ``worker_timeout`` seconds and keep the run's keys alive."""
+        """Mark this worker alive for ``worker_timeout`` seconds, register it in
+        the run's set of workers, and keep the run's keys alive."""
         pipe = self.server.pipeline()
         pipe.set(self.key(f"worker:{self.worker_id}"), str(time.time()), px=int(self.worker_timeout * 1000))
-        for name in ("requests", "dupefilter", "deferred", "menu", "stats", "items", "sections"):
+        pipe.sadd(self.key("workers"), self.worker_id)
+        for name in ("requests", "dupefilter", "deferred", "menu", "stats", "front", "items", "sections", "workers",
+                     f"inflight:{self.worker_id}", f"deferred-taken:{self.worker_id}"):
             pipe.expire(self.key(name), self.keys_ttl)
         pipe.execute()
 
+    def _workers(self) -> list[str]:
+        """The run's registered workers, alive or not (the set ``…:workers``)."""
+        return sorted(w.decode() for w in self.server.smembers(self.key("workers")))
+
     def live_workers(self) -> set[str]:
-        """Ids of the workers whose heartbeat has not expired."""
-        prefix = self.key("worker:")
-        return {k.decode()[len(prefix):] for k in self.server.scan_iter(match=prefix + "*", count=1000)}
+        """Ids of the registered workers whose heartbeat has not expired."""
+        workers = self._workers()
+        pipe = self.server.pipeline(transaction=False)
+        for worker in workers:
+            pipe.exists(self.key(f"worker:{worker}"))
+        return {worker for worker, alive in zip(workers, pipe.execute()) if alive}
+
+    def _holdings(self) -> dict[str, tuple[int, int]]:
+        """Per registered worker holding any: ``(in-flight requests, deferred URLs being scheduled)``."""
+        workers = self._workers()
+        pipe = self.server.pipeline(transaction=False)
+        for worker in workers:
+            pipe.hlen(self.key(f"inflight:{worker}"))
+            pipe.llen(self.key(f"deferred-taken:{worker}"))
+        counts = pipe.execute()
+        return {
+            worker: (counts[2 * i], counts[2 * i + 1])
+            for i, worker in enumerate(workers) if counts[2 * i] or counts[2 * i + 1]
+        }
 
     def inflight(self) -> dict[str, int]:
-        """Requests taken and not finished, per worker id (only non-empty hashes exist)."""
-        prefix = self.key("inflight:")
-        return {
-            k.decode()[len(prefix):]: self.server.hlen(k)
-            for k in self.server.scan_iter(match=prefix + "*", count=1000)
-        }
+        """Requests taken and not finished, per worker id (workers holding none left out)."""
+        return {worker: held[0] for worker, held in self._holdings().items() if held[0]}
 
     def _holders(self) -> set[str]:
         """Ids of the workers holding in-flight requests or deferred URLs being scheduled."""
-        holders = set(self.inflight())
-        prefix = self.key("deferred-taken:")
-        holders.update(k.decode()[len(prefix):] for k in self.server.scan_iter(match=prefix + "*", count=1000))
-        return holders
+        return set(self._holdings())
 
     def recover(self) -> int:
         """Put the requests of dead workers (heartbeat expired) back in the queue,
-        and the deferred URLs they were scheduling back in the deferred list;
-        returns how many entries moved."""
+        and the deferred URLs they were scheduling back in the deferred list,
+        and drop the dead from the run's set of workers; returns how many
+        entries moved. Looks only at the run's registered workers (no scan of
+        the Redis key space)."""
         alive = self.live_workers() | {self.worker_id}
         moved = 0
-        for worker in self._holders():
+        for worker in self._workers():
             if worker not in alive:
                 count = self._requeue(keys=[
                     self.key("requests"), self.key(f"inflight:{worker}"),
-                    self.key(f"deferred-taken:{worker}"), self.key("deferred"),
-                ])
+                    self.key(f"deferred-taken:{worker}"), self.key("deferred"), self.key("workers"),
+                ], args=[worker])
                 if count:
                     logger.warning("Worker %s stopped without finishing %d requests; they are queued again", worker, count)
                 moved += count
+        self.requeued += moved
         return moved
 
     def pop(self) -> Optional[tuple[str, bytes]]:
         """Take the queue's first request into this worker's in-flight hash:
         ``(lease, payload)``, or None when the queue is empty."""
-        found = self._pop(keys=[self.key("requests"), self.inflight_key])
+        found = self._pop(keys=[self.key("requests"), self.inflight_key, self.key("workers")], args=[self.worker_id])
         if not found:
             return None
         return found[0].decode(), found[1]
@@ -273,6 +307,7 @@ class Job:
         worker of a finished run (no live worker, nothing queued) also deletes
         the run's seen-set, deferred URLs and menu; returns True then."""
         self.server.delete(self.inflight_key, self.key(f"worker:{self.worker_id}"))
+        self.server.srem(self.key("workers"), self.worker_id)
         if self.live_workers() or self.server.zcard(self.key("requests")) or self._holders():
             return False
         self.end_run()
@@ -280,7 +315,9 @@ class Job:
 
     def end_run(self) -> None:
         """Delete the run's seen-set, deferred URLs and menu (the next run starts afresh)."""
-        self.server.delete(self.key("dupefilter"), self.key("deferred"), self.key("menu"), self.key("requests"))
+        self.server.delete(
+            self.key("dupefilter"), self.key("deferred"), self.key("menu"), self.key("requests"), self.key("workers")
+        )
 
     def push_stats(self, deltas: dict[str, int]) -> None:
         """Add a worker's numeric stat increments to the run's summed stats."""
@@ -290,6 +327,14 @@ class Job:
         for name, value in deltas.items():
             pipe.hincrby(self.key("stats"), name, value)
         pipe.execute()
+
+    def add_front(self, urls: Iterable[str]) -> None:
+        """Add article URLs linked from the pages every run reads to the run's
+        set: the run record's ``articles`` counts each once, whichever workers
+        read it (their own ``aggregator/articles/front`` counts overlap)."""
+        urls = list(urls)
+        if urls:
+            self.server.sadd(self.key("front"), *urls)
 
     # --- state the spider shares ----------------------------------------------------
     def defer(self, url: str, hints: Optional[dict]) -> None:
@@ -301,12 +346,11 @@ class Job:
         order the URLs were deferred. The entries stay under this worker's
         ``deferred-taken`` key, put back if it dies, until
         :meth:`deferred_scheduled`."""
-        taken = self.key(f"deferred-taken:{self.worker_id}")
-        try:
-            self.server.rename(self.key("deferred"), taken)
-        except redis.ResponseError:  # no such key: nothing deferred, or another worker took it
-            return []
-        return [tuple(json.loads(entry)) for entry in self.server.lrange(taken, 0, -1)]
+        entries = self._take_deferred(
+            keys=[self.key("deferred"), self.key(f"deferred-taken:{self.worker_id}"), self.key("workers")],
+            args=[self.worker_id],
+        )
+        return [tuple(json.loads(entry)) for entry in entries]
 
     def deferred_scheduled(self) -> None:
         """The taken deferred URLs are queued (or known to the archive): forget them."""
@@ -375,7 +419,7 @@ class Scheduler(RedisScheduler):
         request = self.queue._decode_request(payload)
         request.meta[LEASE_META] = lease
         if self.stats:
-            self.stats.inc_value("scheduler/dequeued/redis", spider=self.spider)
+            self.stats.inc_value("scheduler/dequeued/redis")
         return request
 
     def enqueue_request(self, request):
@@ -488,9 +532,31 @@ def decode_item(data: bytes | str) -> Any:
         unknown = set(values) - known
         if unknown:
             raise ValueError(f"unknown {payload['type']} fields: {', '.join(sorted(unknown))}")
+        for f in fields(cls):
+            if f.name in values and not _has_type(values[f.name], f.type):
+                raise ValueError(f"{payload['type']} field {f.name} is not {f.type}: {values[f.name]!r:.80}")
         return cls(**values)
     except (KeyError, TypeError, json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ValueError(f"not an item: {exc}") from exc
+
+
+def _has_type(value: Any, annotation: str) -> bool:
+    """Whether a JSON value fits a field annotation of :mod:`aggregator.items`
+    (``Optional[str]``, ``list[dict]``, ``Optional[int]``…; checked one level deep)."""
+    if value is None:
+        return annotation.startswith("Optional[")
+    base = annotation.removeprefix("Optional[")
+    if base.startswith("list["):
+        return isinstance(value, list)
+    if base.startswith("dict"):
+        return isinstance(value, dict)
+    if base.startswith("bool"):
+        return isinstance(value, bool)
+    if base.startswith("int"):
+        return isinstance(value, int) and not isinstance(value, bool)
+    if base.startswith("str"):
+        return isinstance(value, str)
+    return True
 
 
 class Worker:
@@ -543,14 +609,15 @@ class Worker:
         try:
             job.heartbeat()
             self._push_stats()
-            moved = job.recover()
-            if moved:
-                self.crawler.stats.inc_value("aggregator/distributed/requeued", moved)
+            if job.recover():
                 self._wake()
         except redis.RedisError as exc:
             logger.warning("Redis heartbeat failed: %s", exc)
 
     def _push_stats(self):
+        requeued = job_for(self.crawler).requeued  # by the ticks, and by the idle checks (Job.quiescent)
+        if requeued:
+            self.crawler.stats.set_value("aggregator/distributed/requeued", requeued)
         deltas = {}
         for name, value in self.crawler.stats.get_stats().items():
             if isinstance(value, bool) or not isinstance(value, int) or name.startswith(_UNSUMMED_STATS):
@@ -612,9 +679,15 @@ class IngestSpider(scrapy.Spider):
 
     Run by ``aggregator ingest``. It holds the site's archive lock and records
     one ``crawl_runs`` row for the run, with the workers' summed stats
-    (requests, pages, errors, front-page articles). It ends when the items
+    (requests, pages, errors) and the run's front-page articles, each
+    counted once (:meth:`Job.add_front`). It ends when the items
     list is empty and no worker has been alive for ``DISTRIBUTED_IDLE_CLOSE``
-    seconds; then it clears the run's keys.
+    seconds; then it clears the run's keys. Started before the workers, it
+    waits ``DISTRIBUTED_START_WAIT`` seconds for the first one (or an item),
+    else ends with the finish reason ``no_workers`` (exit status 1). When by then requests are still
+    queued (the workers were all killed), it puts dead workers' in-flight
+    requests back in the queue, keeps the keys for the next workers and ends
+    with the finish reason ``workers_gone`` (exit status 1).
 
     Items leave the Redis list only after the archive committed them (signal
     :data:`aggregator.signals.archive_committed`), so a killed ingester
@@ -627,7 +700,7 @@ class IngestSpider(scrapy.Spider):
     :param site_name: the site's name in the sites file (for the run record).
     :param sources: the workers' sources (for the run record).
     :param worker_spider: the workers' spider name, part of the Redis keys.
-    :raises ConfigError: for a missing or bad ``url``.
+    :raises ConfigError: for a missing or bad ``url``, or an unknown source.
     """
 
     name = "ingest"
@@ -636,13 +709,14 @@ class IngestSpider(scrapy.Spider):
 
     def __init__(self, url: Optional[str] = None, site_name: Optional[str] = None, sources: Any = None,
                  worker_spider: str = "news", **kwargs):
-        super().__init__(**kwargs)
+        # Recorded in crawl_runs as a run of the workers' spider, as a single-process crawl is.
+        super().__init__(name=worker_spider, **kwargs)
         self.worker_spider = worker_spider
         url = check_site_url(url)
         self.start_url = url
         self.site = urlsplit(url).netloc.lower()
         self.site_name = site_name
-        self.sources = sources.split(",") if isinstance(sources, str) else sources
+        self.sources = check_sources(sources)  # as the workers' spider reads them, defaults included
         self.read = 0  # entries read from the list and not yet trimmed
         self.sequence: dict[int, int] = {}  # id(item) -> its position among those entries
         self.done: set[int] = set()
@@ -654,6 +728,7 @@ class IngestSpider(scrapy.Spider):
         require_redis()
         spider.job = Job.from_settings(crawler.settings, spider.worker_spider, spider.site)
         spider.idle_close = crawler.settings.getfloat("DISTRIBUTED_IDLE_CLOSE", 10)
+        spider.start_wait = crawler.settings.getfloat("DISTRIBUTED_START_WAIT", 60)
         for signal in (signals.item_scraped, signals.item_dropped, signals.item_error):
             crawler.signals.connect(spider.item_left, signal=signal)
         from aggregator.signals import archive_committed
@@ -677,6 +752,8 @@ class IngestSpider(scrapy.Spider):
             yield decode_item(entry)
         quiet_since = None
         last_beat = 0.0
+        opened = time.monotonic()
+        started = False  # a worker, a queued request or an item has been seen
         while True:
             if time.monotonic() - last_beat > job.worker_timeout / 3:
                 job.server.set(lock, job.worker_id, px=int(job.worker_timeout * 1000))
@@ -701,13 +778,34 @@ class IngestSpider(scrapy.Spider):
                 yield item
             if entries:
                 quiet_since = None
+                started = True
                 continue
-            if job.live_workers() or job.server.zcard(job.key("requests")):
+            if job.live_workers():
                 quiet_since = None
-            elif quiet_since is None:
-                quiet_since = time.monotonic()
-            elif time.monotonic() - quiet_since >= self.idle_close:
-                return
+                started = True
+            elif not started:
+                # Workers may start after the ingester, on other machines: wait for the first one.
+                started = bool(job.server.zcard(job.key("requests")) or job._workers() or job.has_deferred())
+                if not started and time.monotonic() - opened > self.start_wait:
+                    logger.error(
+                        "No worker of %s showed up within DISTRIBUTED_START_WAIT (%.0f s) and no item is waiting",
+                        job.base, self.start_wait,
+                    )
+                    raise CloseSpider("no_workers")
+            else:
+                job.recover()  # a dead worker's requests go back to the queue for the next workers
+                if quiet_since is None:
+                    quiet_since = time.monotonic()
+                elif time.monotonic() - quiet_since >= self.idle_close:
+                    queued = job.server.zcard(job.key("requests"))
+                    if queued or job.has_deferred():
+                        logger.error(
+                            "No worker of %s is left and the run is unfinished (%d requests queued%s); "
+                            "its Redis keys are kept: start workers and an ingester to finish it",
+                            job.base, queued, ", article URLs deferred" if job.has_deferred() else "",
+                        )
+                        raise CloseSpider("workers_gone")
+                    return
             await asyncio.sleep(self.POLL_SECONDS)
 
     def item_left(self, item, **kwargs):
@@ -737,7 +835,10 @@ class IngestSpider(scrapy.Spider):
             return
         for name, value in job.server.hgetall(job.key("stats")).items():
             stats.inc_value(name.decode(), int(value))
+        front = job.server.scard(job.key("front"))
+        if front:  # not the sum of the workers' counts, which overlap
+            stats.set_value("aggregator/articles/front", front)
         if reason == "finished" and not job.live_workers():
-            job.server.delete(job.key("stats"), job.key("sections"))
+            job.server.delete(job.key("stats"), job.key("sections"), job.key("front"))
             job.end_run()
         job.server.delete(job.key("ingester"))

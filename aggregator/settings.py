@@ -131,6 +131,8 @@ DISTRIBUTED_KEY_PREFIX = "aggregator:"
 # Seconds with nothing queued or in flight on any worker after which a worker
 # closes, and with no item and no live worker after which the ingester closes.
 DISTRIBUTED_IDLE_CLOSE = 10
+# Seconds an ingester started before the workers waits for the first one.
+DISTRIBUTED_START_WAIT = 60
 # Seconds without a heartbeat after which a worker counts as dead and the
 # requests it had taken are queued again.
 DISTRIBUTED_WORKER_TIMEOUT = 30

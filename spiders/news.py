@@ -350,7 +350,12 @@ class NewsSpider(scrapy.Spider):
         robots.txt names, a main feed): the stat ``articles/front``, which
         incremental runs do not shrink, is what a run is compared with to
         notice a redesign (see the archive pipeline). Sitemap children and the
-        WordPress API, read only in part by incremental runs, do not count."""
+        WordPress API, read only in part by incremental runs, do not count.
+        In a distributed crawl the URLs also go to the run's shared set, which
+        the ingester counts for the run record (:meth:`Job.add_front`)."""
+        urls = list(urls)
+        if self.shared is not None:
+            self.shared.add_front(urls)
         for url in urls:
             key = hash(url)
             if key not in self._front:

@@ -1,4 +1,4 @@
-"""Shared fixtures: paths of the shared folder, and in-memory archives."""
+"""Shared fixtures: paths of the shared folder, in-memory archives, and a real Redis."""
 
 from __future__ import annotations
 
@@ -28,3 +28,23 @@ def fresh_db():
     db = open_archive(":memory:")
     yield db
     db.conn.close()
+
+
+@pytest.fixture(scope="session")
+def redis_url():
+    """The URL of a real Redis server for the whole session
+    (``AGGREGATOR_TEST_REDIS_URL``, else a private ``redis-server``; see
+    ``tests/redis_server.py``); the tests that use it are skipped without one.
+    Give each test its own ``DISTRIBUTED_KEY_PREFIX``: the server is shared
+    and never flushed."""
+    from redis_server import RedisUnavailable, redis_server
+
+    try:
+        context = redis_server()
+        url = context.__enter__()
+    except RedisUnavailable as exc:
+        pytest.skip(str(exc))
+    try:
+        yield url
+    finally:
+        context.__exit__(None, None, None)
