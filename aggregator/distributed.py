@@ -227,13 +227,13 @@ class Job:
             pipe.expire(self.key(name), self.keys_ttl)
         pipe.execute()
 
-    def _workers(self) -> list[str]:
+    def workers(self) -> list[str]:
         """The run's registered workers, alive or not (the set ``…:workers``)."""
         return sorted(w.decode() for w in self.server.smembers(self.key("workers")))
 
     def live_workers(self) -> set[str]:
         """Ids of the registered workers whose heartbeat has not expired."""
-        workers = self._workers()
+        workers = self.workers()
         pipe = self.server.pipeline(transaction=False)
         for worker in workers:
             pipe.exists(self.key(f"worker:{worker}"))
@@ -241,7 +241,7 @@ class Job:
 
     def _holdings(self) -> dict[str, tuple[int, int]]:
         """Per registered worker holding any: ``(in-flight requests, deferred URLs being scheduled)``."""
-        workers = self._workers()
+        workers = self.workers()
         pipe = self.server.pipeline(transaction=False)
         for worker in workers:
             pipe.hlen(self.key(f"inflight:{worker}"))
@@ -268,7 +268,7 @@ class Job:
         the Redis key space)."""
         alive = self.live_workers() | {self.worker_id}
         moved = 0
-        for worker in self._workers():
+        for worker in self.workers():
             if worker not in alive:
                 count = self._requeue(keys=[
                     self.key("requests"), self.key(f"inflight:{worker}"),
@@ -682,12 +682,13 @@ class IngestSpider(scrapy.Spider):
     (requests, pages, errors) and the run's front-page articles, each
     counted once (:meth:`Job.add_front`). It ends when the items
     list is empty and no worker has been alive for ``DISTRIBUTED_IDLE_CLOSE``
-    seconds; then it clears the run's keys. Started before the workers, it
-    waits ``DISTRIBUTED_START_WAIT`` seconds for the first one (or an item),
-    else ends with the finish reason ``no_workers`` (exit status 1). When by then requests are still
+    seconds; then it clears the run's keys. When by then requests are still
     queued (the workers were all killed), it puts dead workers' in-flight
     requests back in the queue, keeps the keys for the next workers and ends
-    with the finish reason ``workers_gone`` (exit status 1).
+    with the finish reason ``workers_gone`` (exit status 1). Started before
+    the workers, it waits ``DISTRIBUTED_START_WAIT`` seconds for the first one
+    (or an item), else ends with the finish reason ``no_workers`` (exit
+    status 1).
 
     Items leave the Redis list only after the archive committed them (signal
     :data:`aggregator.signals.archive_committed`), so a killed ingester
@@ -720,7 +721,6 @@ class IngestSpider(scrapy.Spider):
         self.read = 0  # entries read from the list and not yet trimmed
         self.sequence: dict[int, int] = {}  # id(item) -> its position among those entries
         self.done: set[int] = set()
-        self.invalid = 0
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
@@ -765,7 +765,6 @@ class IngestSpider(scrapy.Spider):
                 try:
                     item = decode_item(entry)
                 except ValueError as exc:
-                    self.invalid += 1
                     self.crawler.stats.inc_value("aggregator/ingest/invalid")
                     logger.error("Not an item in %s (moved to items:invalid): %s", job.key("items"), exc)
                     job.server.rpush(job.key("items:invalid"), entry)
@@ -785,7 +784,7 @@ class IngestSpider(scrapy.Spider):
                 started = True
             elif not started:
                 # Workers may start after the ingester, on other machines: wait for the first one.
-                started = bool(job.server.zcard(job.key("requests")) or job._workers() or job.has_deferred())
+                started = bool(job.server.zcard(job.key("requests")) or job.workers() or job.has_deferred())
                 if not started and time.monotonic() - opened > self.start_wait:
                     logger.error(
                         "No worker of %s showed up within DISTRIBUTED_START_WAIT (%.0f s) and no item is waiting",
