@@ -274,16 +274,19 @@ def crawl_command(names: tuple[str, ...], all_sites: bool, sites_file: Optional[
               help="The sites file (TOML). Default: the SITES_FILE setting, sites.toml in the current folder.")
 @click.option("--db", "db_path", default=None, type=click.Path(dir_okay=False),
               help="The archive. Default: the ARCHIVE_PATH setting.")
+@click.option("--sources", default=None, help="The workers' -a sources=, for the run record (default: menu,sitemap,feed).")
 @click.option("-s", "--set", "overrides", multiple=True, metavar="NAME=VALUE",
               help="A Scrapy or project setting, as scrapy crawl -s (e.g. REDIS_URL=redis://host:6379/0); repeatable.")
 def ingest_command(url: Optional[str], name: Optional[str], sites_file: Optional[str], db_path: Optional[str],
-                   overrides: tuple[str, ...]) -> None:
+                   sources: Optional[str], overrides: tuple[str, ...]) -> None:
     """Archive the items of a distributed crawl: the single writer.
 
     Workers (`scrapy crawl news -a url=URL -s DISTRIBUTED=True`, on any
     machine) push their items to Redis; this reads them for the same site,
     runs the project's pipelines and writes the archive, with one crawl_runs
-    row for the whole run. It ends when no item is waiting and no worker has
+    row for the whole run. The normalization settings (SITE_TIMEZONE,
+    SITE_LANGUAGES, SECTION_ALIASES, READING_WPM, READING_CPM) apply here, not
+    on the workers: give them to this command (or use --site). It ends when no item is waiting and no worker has
     been alive for DISTRIBUTED_IDLE_CLOSE seconds. Exit status 0 when the run
     finished, 1 when it did not (another ingester of the site is running, the
     archive refused items), 2 for a usage error.
@@ -296,7 +299,7 @@ def ingest_command(url: Optional[str], name: Optional[str], sites_file: Optional
     from scrapy.utils.project import get_project_settings
 
     from aggregator.commands.crawl import FAILED_STATS, apply_site
-    from aggregator.config import ConfigError, check_settings, check_site_url
+    from aggregator.config import ConfigError, check_settings, check_site_url, check_sources
     from aggregator.distributed import IngestSpider
 
     if bool(url) == bool(name):
@@ -315,7 +318,10 @@ def ingest_command(url: Optional[str], name: Optional[str], sites_file: Optional
     settings.set("DISTRIBUTED", True, priority="cmdline")  # checks Redis below
     try:
         spargs = apply_site(settings, {"site": name} if name else {"url": url})
+        if sources is not None:
+            spargs["sources"] = sources
         check_site_url(spargs.get("url"))
+        check_sources(spargs.get("sources"))
         check_settings(settings)
     except ConfigError as exc:
         raise click.UsageError(str(exc)) from exc

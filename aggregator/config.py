@@ -122,10 +122,10 @@ RUN_SETTINGS = {
     "PROGRESS_ENABLED": ("bool", lambda v: True, "True or False"),
     "PROGRESS_INTERVAL": ("float", lambda v: v > 0, "more than 0 seconds"),
     "DISTRIBUTED": ("bool", lambda v: True, "True or False"),
-    "DISTRIBUTED_IDLE_CLOSE": ("float", lambda v: v >= 0, "0 or more seconds"),
-    "DISTRIBUTED_START_WAIT": ("float", lambda v: v >= 0, "0 or more seconds"),
-    "DISTRIBUTED_WORKER_TIMEOUT": ("float", lambda v: v >= 1, "1 or more seconds"),
-    "DISTRIBUTED_KEYS_TTL": ("float", lambda v: v >= 60, "60 or more seconds"),
+    "DISTRIBUTED_IDLE_CLOSE": ("float", lambda v: 0 <= v <= 86400, "0 to 86400 seconds"),
+    "DISTRIBUTED_START_WAIT": ("float", lambda v: 0 <= v <= 86400, "0 to 86400 seconds"),
+    "DISTRIBUTED_WORKER_TIMEOUT": ("float", lambda v: 1 <= v <= 86400, "1 to 86400 seconds"),
+    "DISTRIBUTED_KEYS_TTL": ("float", lambda v: 60 <= v <= 365 * 86400, "60 seconds to a year"),
 }
 """The scheduled-run settings and the values they accept (checked by :func:`check_run_settings`)."""
 

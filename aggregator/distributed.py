@@ -25,6 +25,8 @@ Redis keys, for the spider ``news`` and the site ``news.example.com``
 ``…:menu``                           the site's menu taxonomy, read from the home page by one worker
 ``…:stats``                          the workers' numeric stats, summed (for the run record)
 ``…:front``                          article URLs linked from the pages every run reads (``articles`` of the run record)
+``…:items:invalid``                  entries that were not this site's items, or failed in the pipelines (never expires)
+``…:deferred-taken:<worker>``        deferred URLs a worker is scheduling (put back if it dies)
 ``…:sections``                       ``Section`` items the ingester has read this run
 ``…:ingester``                       the single ingester's lock
 ===================================  ===================================================
@@ -99,6 +101,32 @@ redis.call('SADD', KEYS[3], ARGV[1])
 return {field, found[1]}
 """
 
+# Put some of this worker's own in-flight requests back in the queue (ARGV: their fields).
+_REQUEUE_OWN_SCRIPT = """
+local moved = 0
+for _, field in ipairs(ARGV) do
+  local entry = redis.call('HGET', KEYS[2], field)
+  if entry then
+    local cut = string.find(entry, '\\n', 1, true)
+    redis.call('ZADD', KEYS[1], tonumber(string.sub(entry, 1, cut - 1)), string.sub(entry, cut + 1))
+    redis.call('HDEL', KEYS[2], field)
+    moved = moved + 1
+  end
+end
+return moved
+"""
+
+# Renew or release a lock only while this process holds it.
+_RENEW_LOCK_SCRIPT = """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return 1
+"""
+_RELEASE_LOCK_SCRIPT = """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+return redis.call('DEL', KEYS[1])
+"""
+
 # Take the whole deferred list under the worker's own key, atomically.
 _TAKE_DEFERRED_SCRIPT = """
 if redis.call('EXISTS', KEYS[1]) == 0 then return {} end
@@ -128,7 +156,10 @@ return #entries + #deferred
 def require_redis() -> None:
     """Raise :class:`~aggregator.config.ConfigError` when the ``distributed`` extra is missing."""
     if redis is None:
-        raise ConfigError("DISTRIBUTED needs the extra: pip install 'aggregator[distributed]' (scrapy-redis, redis)")
+        raise ConfigError(
+            "DISTRIBUTED needs the extra: pip install '.[distributed]' from the repository, "
+            "or 'news-aggregator-crawler[distributed]' (scrapy-redis, redis)"
+        )
 
 
 def check_redis(settings: Any) -> None:
@@ -139,10 +170,14 @@ def check_redis(settings: Any) -> None:
     """
     require_redis()
     url = settings.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
+    parts = urlsplit(url)
+    if parts.password:  # never print a password
+        url = url.replace(f":{parts.password}@", ":***@", 1)
     try:
         redis_client(settings).ping()
     except (redis.RedisError, ValueError) as exc:
-        raise ConfigError(f"REDIS_URL: cannot reach Redis at {url}: {exc}") from exc
+        reason = str(exc).replace(parts.password, "***") if parts.password else str(exc)
+        raise ConfigError(f"REDIS_URL: cannot reach Redis at {url}: {reason}") from exc
 
 
 def worker_settings(settings: Any) -> None:
@@ -197,6 +232,11 @@ class Job:
         self._pop = server.register_script(_POP_SCRIPT)
         self._requeue = server.register_script(_REQUEUE_SCRIPT)
         self._take_deferred = server.register_script(_TAKE_DEFERRED_SCRIPT)
+        self._requeue_own = server.register_script(_REQUEUE_OWN_SCRIPT)
+        self._renew_lock = server.register_script(_RENEW_LOCK_SCRIPT)
+        self._release_lock = server.register_script(_RELEASE_LOCK_SCRIPT)
+        self.write_failures = 0  # Redis writes of this worker that failed (items, requests)
+        self.poisoned: set[str] = set()  # in-flight entries whose items or requests did not reach Redis
 
     @classmethod
     def from_settings(cls, settings: Any, spider_name: str, site: str) -> "Job":
@@ -292,10 +332,23 @@ class Job:
         """Drop a finished request from this worker's in-flight hash."""
         self.server.hdel(self.inflight_key, lease)
 
+    def release_own(self) -> None:
+        """This worker's engine is idle, so whatever it took is handled: put the
+        requests whose items or new requests did not reach Redis back in the
+        queue, and drop the rest of its in-flight hash."""
+        if self.poisoned:
+            moved = self._requeue_own(keys=[self.key("requests"), self.inflight_key], args=sorted(self.poisoned))
+            logger.warning("%d requests whose output did not reach Redis are queued again", moved)
+            self.poisoned.clear()
+        self.server.delete(self.inflight_key)
+
     def quiescent(self) -> bool:
         """True when no request is queued or in flight anywhere (this worker's
-        own in-flight hash is cleared first: call only while its engine is idle)."""
-        self.server.delete(self.inflight_key)
+        own in-flight hash is released first: call only while its engine is idle).
+
+        :raises redis.RedisError: when Redis cannot be reached.
+        """
+        self.release_own()
         if self.server.zcard(self.key("requests")):
             return False
         if self.recover():
@@ -306,7 +359,8 @@ class Job:
         """This worker stops: drop its heartbeat and in-flight hash. The last
         worker of a finished run (no live worker, nothing queued) also deletes
         the run's seen-set, deferred URLs and menu; returns True then."""
-        self.server.delete(self.inflight_key, self.key(f"worker:{self.worker_id}"))
+        self.release_own()
+        self.server.delete(self.key(f"worker:{self.worker_id}"))
         self.server.srem(self.key("workers"), self.worker_id)
         if self.live_workers() or self.server.zcard(self.key("requests")) or self._holders():
             return False
@@ -424,7 +478,22 @@ class Scheduler(RedisScheduler):
 
     def enqueue_request(self, request):
         request.meta.pop(LEASE_META, None)  # a retry or redirect is a new queue entry
-        return super().enqueue_request(request)
+        try:
+            return super().enqueue_request(request)
+        except redis.RedisError as exc:
+            # The request that led here stays in flight and is fetched again (LeaseMiddleware).
+            self.job.write_failures += 1
+            self.stats.inc_value("aggregator/distributed/redis_errors")
+            logger.error("Could not queue %s in Redis: %s", request.url, exc)
+            return False
+
+    def has_pending_requests(self):
+        try:
+            return super().has_pending_requests()
+        except redis.RedisError as exc:  # idle then: the Worker extension waits, or closes the spider
+            self.stats.inc_value("aggregator/distributed/redis_errors")
+            logger.warning("Redis did not say whether requests are queued: %s", exc)
+            return False
 
 
 LEASE_META = "aggregator_lease"
@@ -435,13 +504,17 @@ class LeaseMiddleware:
     """Spider middleware of a worker: finish a request's in-flight entry once
     its response is fully handled, i.e. the callback's output is exhausted (its
     new requests are queued) and each of its items has left the item pipeline
-    (pushed to Redis, or dropped). Requests that end without a callback (failed
-    downloads, redirects) stay in flight until the worker is next idle."""
+    (pushed to Redis, or dropped). A request during whose handling a write to
+    Redis failed (an item push, a new request) is not finished but queued
+    again when the worker is next idle (:meth:`Job.release_own`). Requests
+    that end without a callback (failed downloads, redirects) stay in flight
+    until the worker is next idle."""
 
     def __init__(self, crawler):
         self.crawler = crawler
         self.open_items: dict[str, int] = {}
         self.done_output: set[str] = set()
+        self.failures_at_start: dict[str, int] = {}
         for signal in (signals.item_scraped, signals.item_dropped, signals.item_error):
             crawler.signals.connect(self.item_left, signal=signal)
 
@@ -451,8 +524,14 @@ class LeaseMiddleware:
             raise NotConfigured
         return cls(crawler)
 
-    async def process_spider_output_async(self, response, result):
+    def _lease(self, response):
         lease = response.request.meta.get(LEASE_META) if response.request is not None else None
+        if lease:
+            self.failures_at_start.setdefault(lease, job_for(self.crawler).write_failures)
+        return lease
+
+    async def process_spider_output_async(self, response, result):
+        lease = self._lease(response)
         try:
             async for output in result:
                 if lease and not isinstance(output, scrapy.Request):
@@ -462,7 +541,7 @@ class LeaseMiddleware:
             self._output_done(lease)
 
     def process_spider_output(self, response, result):
-        lease = response.request.meta.get(LEASE_META) if response.request is not None else None
+        lease = self._lease(response)
         try:
             for output in result:
                 if lease and not isinstance(output, scrapy.Request):
@@ -487,7 +566,14 @@ class LeaseMiddleware:
         if lease in self.done_output and self.open_items.get(lease, 0) <= 0:
             self.done_output.discard(lease)
             self.open_items.pop(lease, None)
-            job_for(self.crawler).finish(lease)
+            job = job_for(self.crawler)
+            if job.write_failures > self.failures_at_start.pop(lease, job.write_failures):
+                job.poisoned.add(lease)  # something of its output may be missing: fetch it again
+                return
+            try:
+                job.finish(lease)
+            except redis.RedisError:  # the entry stays; released when the worker is idle
+                self.crawler.stats.inc_value("aggregator/distributed/redis_errors")
 
 
 class RedisItemPipeline(RedisPipeline):
@@ -502,7 +588,11 @@ class RedisItemPipeline(RedisPipeline):
         return pipeline
 
     def process_item(self, item, spider=None):
-        return self._process_item(item, spider)
+        try:
+            return self._process_item(item, spider)
+        except redis.RedisError:
+            job_for(self.crawler).write_failures += 1  # its request is fetched again (LeaseMiddleware)
+            raise
 
     def item_key(self, item, spider):
         return job_for(self.crawler).key("items")
@@ -542,21 +632,16 @@ def decode_item(data: bytes | str) -> Any:
 
 def _has_type(value: Any, annotation: str) -> bool:
     """Whether a JSON value fits a field annotation of :mod:`aggregator.items`
-    (``Optional[str]``, ``list[dict]``, ``Optional[int]``…; checked one level deep)."""
-    if value is None:
-        return annotation.startswith("Optional[")
-    base = annotation.removeprefix("Optional[")
-    if base.startswith("list["):
-        return isinstance(value, list)
-    if base.startswith("dict"):
-        return isinstance(value, dict)
-    if base.startswith("bool"):
-        return isinstance(value, bool)
-    if base.startswith("int"):
-        return isinstance(value, int) and not isinstance(value, bool)
-    if base.startswith("str"):
-        return isinstance(value, str)
-    return True
+    (``Optional[str]``, ``list[dict]``, ``list[list[str]]``, ``Optional[int]``…),
+    list elements included."""
+    if annotation.startswith("Optional["):
+        return value is None or _has_type(value, annotation[len("Optional["):-1])
+    if annotation.startswith("list["):
+        return isinstance(value, list) and all(_has_type(v, annotation[len("list["):-1]) for v in value)
+    kinds = {"str": str, "int": int, "bool": bool, "dict": dict}
+    if annotation not in kinds:
+        return True
+    return isinstance(value, kinds[annotation]) and (annotation != "int" or not isinstance(value, bool))
 
 
 class Worker:
@@ -721,6 +806,8 @@ class IngestSpider(scrapy.Spider):
         self.read = 0  # entries read from the list and not yet trimmed
         self.sequence: dict[int, int] = {}  # id(item) -> its position among those entries
         self.done: set[int] = set()
+        self.entries: dict[int, bytes] = {}  # id(item) -> its list entry, until it leaves the pipelines
+        self.holds_lock = False
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
@@ -744,71 +831,100 @@ class IngestSpider(scrapy.Spider):
         while not job.server.set(lock, job.worker_id, nx=True, px=int(job.worker_timeout * 1000)):
             if time.monotonic() > deadline:
                 logger.error("Another ingester of %s is running (%s); not starting", job.base, job.server.get(lock))
-                self.locked_out = True
                 raise CloseSpider("already_running")
             await asyncio.sleep(self.POLL_SECONDS)
+        self.holds_lock = True
         # The taxonomy read before a restart comes first, as in a single-process crawl.
         for entry in job.server.lrange(job.key("sections"), 0, -1):
             yield decode_item(entry)
-        quiet_since = None
+        quiet_since = time.monotonic()
         last_beat = 0.0
-        opened = time.monotonic()
-        started = False  # a worker, a queued request or an item has been seen
+        started = False  # a live worker or an item has been seen
+        down_since = None
         while True:
-            if time.monotonic() - last_beat > job.worker_timeout / 3:
-                job.server.set(lock, job.worker_id, px=int(job.worker_timeout * 1000))
-                last_beat = time.monotonic()
-            entries = job.server.lrange(job.key("items"), self.read, self.read + self.BATCH - 1)
-            for entry in entries:
-                position = self.read
-                self.read += 1
-                try:
-                    item = decode_item(entry)
-                except ValueError as exc:
-                    self.crawler.stats.inc_value("aggregator/ingest/invalid")
-                    logger.error("Not an item in %s (moved to items:invalid): %s", job.key("items"), exc)
-                    job.server.rpush(job.key("items:invalid"), entry)
-                    self.done.add(position)
-                    continue
-                if isinstance(item, Section):
-                    job.server.rpush(job.key("sections"), entry)
-                self.sequence[id(item)] = position
-                self.crawler.stats.inc_value("aggregator/ingest/items")
-                yield item
-            if entries:
-                quiet_since = None
-                started = True
-                continue
-            if job.live_workers():
-                quiet_since = None
-                started = True
-            elif not started:
-                # Workers may start after the ingester, on other machines: wait for the first one.
-                started = bool(job.server.zcard(job.key("requests")) or job.workers() or job.has_deferred())
-                if not started and time.monotonic() - opened > self.start_wait:
-                    logger.error(
-                        "No worker of %s showed up within DISTRIBUTED_START_WAIT (%.0f s) and no item is waiting",
-                        job.base, self.start_wait,
-                    )
-                    raise CloseSpider("no_workers")
-            else:
-                job.recover()  # a dead worker's requests go back to the queue for the next workers
-                if quiet_since is None:
-                    quiet_since = time.monotonic()
-                elif time.monotonic() - quiet_since >= self.idle_close:
+            try:
+                if time.monotonic() - last_beat > job.worker_timeout / 3:
+                    if not job._renew_lock(keys=[lock], args=[job.worker_id, int(job.worker_timeout * 1000)]):
+                        logger.error("The ingester lock of %s was taken over; stopping", job.base)
+                        self.holds_lock = False
+                        raise CloseSpider("lock_lost")
+                    last_beat = time.monotonic()
+                entries = job.server.lrange(job.key("items"), self.read, self.read + self.BATCH - 1)
+                alive = bool(entries) or bool(job.live_workers())
+                if not alive:
+                    job.recover()  # a dead worker's requests go back to the queue for the next workers
                     queued = job.server.zcard(job.key("requests"))
-                    if queued or job.has_deferred():
-                        logger.error(
-                            "No worker of %s is left and the run is unfinished (%d requests queued%s); "
-                            "its Redis keys are kept: start workers and an ingester to finish it",
-                            job.base, queued, ", article URLs deferred" if job.has_deferred() else "",
-                        )
-                        raise CloseSpider("workers_gone")
-                    return
-            await asyncio.sleep(self.POLL_SECONDS)
+                    deferred = job.has_deferred()
+                down_since = None
+            except redis.RedisError as exc:
+                self.crawler.stats.inc_value("aggregator/distributed/redis_errors")
+                down_since = down_since or time.monotonic()
+                if time.monotonic() - down_since > job.worker_timeout:
+                    logger.error("Redis is unreachable: %s", exc)
+                    raise CloseSpider("redis_unavailable")
+                await asyncio.sleep(self.POLL_SECONDS)
+                continue
+            for entry in entries:
+                item = self._item(entry)
+                if item is not None:
+                    yield item
+            if alive:
+                started = True
+                quiet_since = time.monotonic()
+                if not entries:
+                    await asyncio.sleep(self.POLL_SECONDS)
+                continue
+            # Before the first worker, wait DISTRIBUTED_START_WAIT for one; after the last, DISTRIBUTED_IDLE_CLOSE.
+            if time.monotonic() - quiet_since < (self.idle_close if started else self.start_wait):
+                await asyncio.sleep(self.POLL_SECONDS)
+                continue
+            if queued or deferred:
+                logger.error(
+                    "No worker of %s is left and the run is unfinished (%d requests queued%s); "
+                    "its Redis keys are kept: start workers and an ingester to finish it",
+                    job.base, queued, ", article URLs deferred" if deferred else "",
+                )
+                raise CloseSpider("workers_gone")
+            if not started:
+                logger.error(
+                    "No worker of %s showed up within DISTRIBUTED_START_WAIT (%.0f s) and no item is waiting",
+                    job.base, self.start_wait,
+                )
+                raise CloseSpider("no_workers")
+            return
 
-    def item_left(self, item, **kwargs):
+    def _item(self, entry: bytes) -> Optional[Any]:
+        """The item of a list entry, or None when it is not one of this site's
+        items (then moved to ``…:items:invalid`` and counted)."""
+        position = self.read
+        self.read += 1
+        try:
+            item = decode_item(entry)
+            if item.site != self.site:
+                raise ValueError(f"an item of the site {item.site!r}, not {self.site!r}")
+        except ValueError as exc:
+            self._set_aside(entry, exc)
+            self.done.add(position)
+            return None
+        if isinstance(item, Section):
+            self.job.server.rpush(self.job.key("sections"), entry)
+        self.sequence[id(item)] = position
+        self.entries[id(item)] = entry
+        self.crawler.stats.inc_value("aggregator/ingest/items")
+        return item
+
+    def _set_aside(self, entry: bytes, reason: Any) -> None:
+        self.crawler.stats.inc_value("aggregator/ingest/invalid")
+        logger.error("Not an item for the archive in %s (moved to items:invalid): %s", self.job.key("items"), reason)
+        self.job.server.rpush(self.job.key("items:invalid"), entry)
+
+    def item_left(self, item, failure=None, **kwargs):
+        """An item left the pipelines (archived, dropped, or failed); one that
+        failed with an error is set aside in ``…:items:invalid``, not lost."""
         position = self.sequence.pop(id(item), None)
+        entry = self.entries.pop(id(item), None)
+        if failure is not None and entry is not None:
+            self._set_aside(entry, failure.getErrorMessage())
         if position is not None:
             self.done.add(position)
 
@@ -826,18 +942,27 @@ class IngestSpider(scrapy.Spider):
         self.sequence = {k: p - count for k, p in self.sequence.items()}
 
     def closed(self, reason):
-        """Add the workers' summed stats to this run's (the archive pipeline
-        records them next), then, if the run is over, clear its keys."""
+        """Add the workers' summed stats to this run's record (the archive
+        pipeline writes it next; they are then reset, so that a run finished
+        by a later ingester does not count them twice), then, if the run is
+        over, clear its keys and release the ingester lock."""
+        if not self.holds_lock:  # stopped before taking it: another ingester's run
+            return
         job = self.job
         stats = self.crawler.stats
-        if getattr(self, "locked_out", False):
-            return
-        for name, value in job.server.hgetall(job.key("stats")).items():
-            stats.inc_value(name.decode(), int(value))
-        front = job.server.scard(job.key("front"))
-        if front:  # not the sum of the workers' counts, which overlap
-            stats.set_value("aggregator/articles/front", front)
-        if reason == "finished" and not job.live_workers():
-            job.server.delete(job.key("stats"), job.key("sections"), job.key("front"))
-            job.end_run()
-        job.server.delete(job.key("ingester"))
+        try:
+            pipe = job.server.pipeline()
+            pipe.hgetall(job.key("stats"))
+            pipe.delete(job.key("stats"))
+            counts, _ = pipe.execute()
+            for name, value in counts.items():
+                stats.inc_value(name.decode(), int(value))
+            front = job.server.scard(job.key("front"))
+            if front:  # not the sum of the workers' counts, which overlap
+                stats.set_value("aggregator/articles/front", front)
+            if reason == "finished" and not job.live_workers():
+                job.server.delete(job.key("sections"), job.key("front"))
+                job.end_run()
+            job._release_lock(keys=[job.key("ingester")], args=[job.worker_id])
+        except redis.RedisError as exc:
+            logger.error("Could not close the distributed run cleanly: %s", exc)

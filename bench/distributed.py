@@ -3,7 +3,7 @@
 Usage (from the repository root; needs the ``distributed`` extra and a
 ``redis-server`` on the PATH, or ``--redis-url``)::
 
-    python bench/distributed.py                  # 2,000 articles (about 4 minutes on 2 cores)
+    python bench/distributed.py                  # 2,000 articles (about 3 minutes on 2 cores)
     python bench/distributed.py --quick          # 500 articles
     python bench/distributed.py --articles 3000 --workers 1,2,4,8
     python bench/distributed.py --redis-url redis://127.0.0.1:6379/0 --keep-logs

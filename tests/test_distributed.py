@@ -416,6 +416,11 @@ def test_items_round_trip_through_their_json(item):
     (b'{"type": "Article", "item": {"url": "https://a/", "site": "a", "wordCount": "12"}}', "field wordCount"),
     (b'{"type": "Article", "item": {"url": "https://a/", "site": null}}', "field site is not str"),
     (b'{"type": "Section", "item": {"site": "a", "path": [], "isListing": 1}}', "field isListing"),
+    # List elements are checked too: a bad author would fail in the archive, with its whole batch.
+    (b'{"type": "Article", "item": {"url": "https://a/", "site": "a", "authors": [1, {"x": 2}]}}', "field authors"),
+    (b'{"type": "Article", "item": {"url": "https://a/", "site": "a", "breadcrumbs": ["Home"]}}', "field breadcrumbs"),
+    (b'{"type": "Article", "item": {"url": "https://a/", "site": "a", "sections": [["A", 2]]}}', "field sections"),
+    (b'{"type": "Section", "item": {"site": "a", "path": [1, 2]}}', "field path"),
 ])
 def test_bad_entries_are_value_errors(data, message):
     with pytest.raises(ValueError, match=message):
@@ -471,6 +476,17 @@ def test_pop_moves_the_first_request_into_the_workers_in_flight_hash(client, pre
     assert worker.pop() is None
     assert not client.exists(queue)
     assert worker.inflight() == {worker.worker_id: 1}
+
+
+def test_requests_whose_output_missed_redis_are_queued_again_when_idle(client, prefix):
+    worker = job(client, prefix)
+    client.zadd(worker.key("requests"), {b"listing": -10, b"article": 0})
+    lease, _ = worker.pop()
+    other, _ = worker.pop()
+    worker.poisoned.add(lease)  # e.g. an item push failed while its response was handled
+    assert worker.quiescent() is False  # its request is queued again: not quiescent
+    assert client.zrange(worker.key("requests"), 0, -1, withscores=True) == [(b"listing", -10.0)]
+    assert not client.exists(worker.inflight_key) and worker.poisoned == set()
 
 
 def test_recover_requeues_a_dead_workers_requests_with_their_scores(client, prefix):
@@ -809,14 +825,16 @@ def test_garbage_in_the_items_list_is_set_aside_and_the_rest_archived(client, re
         authors=["Marcus Bell"], tags=["Policy"], listingSection=["World News"],
         articleBody="The summit ended with a deal. " * 40,
     )
-    garbage = [b"\x80\x81 not json", b'{"type": "Spider", "item": {}}']
-    client.rpush(items, encode_item(section), garbage[0], encode_item(article), garbage[1])
+    foreign = encode_item(Article(url="javascript:alert(1)", site="evil.example", headline="Not ours")).encode()
+    garbage = [b"\x80\x81 not json", b'{"type": "Spider", "item": {}}', foreign]
+    client.rpush(items, encode_item(section), garbage[0], encode_item(article), garbage[1], garbage[2])
     archive = tmp_path / "ingested.sqlite"
     result = run_ingester(f"http://{site}/", archive, distributed_settings(redis_url, prefix), timeout=60)
     assert result.returncode == 0, result.stderr[-3000:]
     assert client.lrange(items + ":invalid", 0, -1) == garbage
     assert not client.exists(items)
-    assert "'aggregator/ingest/invalid': 2" in result.stderr
+    assert "'aggregator/ingest/invalid': 3" in result.stderr
+    assert "an item of the site 'evil.example'" in result.stderr
     assert "'aggregator/ingest/items': 2" in result.stderr
     assert query(archive, "SELECT url, headline, date_published, section_path, authors, tags FROM articles") == [
         (article.url, "Summit ends", "2025-02-19T02:30:00Z", "World News", '["Marcus Bell"]', '["Policy"]')]
@@ -832,7 +850,11 @@ def test_an_ingester_left_without_workers_keeps_the_unfinished_run(client, redis
     assert dead.pop()[1] == b"in flight"
     client.sadd(dead.key("dupefilter"), "fingerprint")
     archive = tmp_path / "ingested.sqlite"
-    result = run_ingester(f"http://{site}/", archive, distributed_settings(redis_url, prefix), timeout=60)
+    # Started first, it waits DISTRIBUTED_START_WAIT for workers to finish the run, then gives up.
+    settings = {**distributed_settings(redis_url, prefix), "DISTRIBUTED_START_WAIT": 2}
+    started = time.monotonic()
+    result = run_ingester(f"http://{site}/", archive, settings, timeout=60)
+    assert time.monotonic() - started >= 2
     assert result.returncode == 1, result.stderr[-3000:]
     assert "ingest failed: finish reason 'workers_gone'" in result.stderr
     assert "run is unfinished (2 requests queued)" in result.stderr
