@@ -79,14 +79,36 @@ _CHROME_WORDS = re.compile(
 # Class names that describe a layout, not a widget: "has-sidebar", "no-sidebar",
 # "with-sidebar", "elementor-widget-theme-post-content", "wp-block-…".
 _LAYOUT_PREFIXES = ("has-", "no-", "with-", "without-", "sidebar-left", "sidebar-right", "elementor-widget", "wp-block")
+# The lookahead on the alternatives' first letters only makes the search faster.
 _READING_LABEL = re.compile(
-    r"reading\s+time|read\s+time|min(?:ute)?s?\.?\s+read|lesezeit|lesedauer|"
+    r"(?=[rmltcвo読阅閱읽RMLTCВO])(?:reading\s+time|read\s+time|min(?:ute)?s?\.?\s+read|lesezeit|lesedauer|"
     r"temps\s+de\s+lecture|tiempo\s+de\s+lectura|tempo\s+di\s+lettura|"
     r"tempo\s+de\s+leitura|leestijd|czas\s+czytania|время\s+чтения|lästid|"
-    r"læsetid|lesetid|okuma\s+süresi|読了時間|阅读时间|閱讀時間|읽는\s*시간",
+    r"læsetid|lesetid|okuma\s+süresi|読了時間|阅读时间|閱讀時間|읽는\s*시간)",
     re.I,
 )
-_DATE_CLASS = re.compile(r"date|time|publish|posted|meta", re.I)
+# Compiled XPaths; the first two narrow by a case-stable part of the word,
+# the exact, case-insensitive test is made in Python.
+_CLASSED_TEXT_ELEMENTS = etree.XPath(
+    "//*[self::span or self::div or self::p or self::li or self::small or self::time]"
+    "[contains(@class, 'ate') or contains(@class, 'ATE') or contains(@class, 'ublish')"
+    " or contains(@class, 'UBLISH') or contains(@class, 'osted') or contains(@class, 'OSTED')"
+    " or contains(@class, 'eta') or contains(@class, 'ETA')]"
+)
+_CRUMB_CANDIDATES = etree.XPath(
+    "//*[contains(@class, 'rumb') or contains(@class, 'RUMB') or contains(@id, 'rumb') or contains(@id, 'RUMB')]"
+)
+_BYLINE_CANDIDATES = etree.XPath(
+    "//body//*[contains(@class, 'yline') or contains(@class, 'YLINE') or contains(@class, 'uthor')"
+    " or contains(@class, 'UTHOR') or contains(@class, 'utor') or contains(@class, 'UTOR') or @itemprop='author']"
+)
+_BYLINE_CLASS = re.compile(r"byline|author|autor", re.I)
+_REL_LINKS = etree.XPath("//a[@rel]")
+_LABEL_CANDIDATES = etree.XPath(
+    "//body//*[self::strong or self::b or self::dt or self::th or self::span or self::label"
+    " or self::h4 or self::h5 or self::h6]"
+)
+_VISIBLE_TEXT = etree.XPath("//body//text()[not(parent::script or parent::style)][string-length(normalize-space()) > 2]")
 _UPDATED = re.compile(
     r"\b(updated?|modified|last\s+modified|aktualisiert|actualizado|mis\s+à\s+jour|aggiornato)\b",
     re.I,
@@ -423,6 +445,10 @@ class _Page:
     def _content(self, xpath: str) -> list[Any]:
         return [el for el in self.root.xpath(xpath) if not self.in_chrome(el)]
 
+    def _rel_links(self, token: str) -> list[Any]:
+        """Links outside the chrome whose ``rel`` holds ``token`` (``rel="category tag"``)."""
+        return [el for el in _REL_LINKS(self.root) if token in el.get("rel").split() and not self.in_chrome(el)]
+
     # --- fields ---------------------------------------------------------------
     def extract(self) -> Extraction:
         fields: dict[str, Any] = {}
@@ -671,11 +697,8 @@ class _Page:
         """A date after a label of its own outside the chrome:
         ``<strong>Date</strong> 28.04.2023``, ``<dt>Published</dt><dd>…</dd>``,
         ``<h5>Datum:</h5> 03.02.2022``."""
-        for el in self._content(
-            "//body//*[self::strong or self::b or self::dt or self::th or self::span or self::label"
-            " or self::h4 or self::h5 or self::h6]"
-        ):
-            if not _DATE_LABEL.match(el.text_content() or ""):
+        for el in _LABEL_CANDIDATES(self.root):
+            if not _DATE_LABEL.match(el.text_content() or "") or self.in_chrome(el):
                 continue
             following = el.getnext()
             value = clean_text(el.tail) or (clean_text(following.text_content()) if following is not None else None)
@@ -709,21 +732,19 @@ class _Page:
         :returns: ``(published, updated)`` raw texts, split at an "Updated"
             marker ("Published: May 18 · Updated: May 19"); either may be None.
         """
-        def by_class(condition: str) -> list[Any]:
-            return self._content(
-                "//*[self::span or self::div or self::p or self::li or self::small or self::time]"
-                f"[{condition}]"
-            )
-
-        lower = "translate(@class, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')"
-        dated = by_class(
-            f"contains({lower}, 'date') or contains({lower}, 'publish') or contains({lower}, 'posted')"
-        )
+        dated, meta = [], []
+        for el in _CLASSED_TEXT_ELEMENTS(self.root):
+            names = el.get("class").lower()
+            if "date" in names or "publish" in names or "posted" in names:
+                dated.append(el)
+            elif "meta" in names:
+                meta.append(el)
+        dated = [el for el in dated if not self.in_chrome(el)]
         # Innermost first: a "post-date" span before the "posted-on" span around it.
-        dated = [el for el in dated if not any(other in dated for other in el.iterdescendants())] + [
-            el for el in dated if any(other in dated for other in el.iterdescendants())
-        ]
-        elements = dated + by_class(f"contains({lower}, 'meta')")
+        found = set(dated)
+        inner = [el for el in dated if not any(other in found for other in el.iterdescendants())]
+        elements = inner + [el for el in dated if el not in set(inner)]
+        elements += [el for el in meta if not self.in_chrome(el)]
         if h1 is not None:
             near = {h1.getparent(), *h1.itersiblings()}
             # Prefer elements in the headline's own block.
@@ -803,14 +824,13 @@ class _Page:
         """Names in the visible byline, outside the chrome: ``rel="author"``
         links, then the innermost short elements whose class names a byline
         or an author, then links to author pages (``/author/jane-doe/``)."""
-        names = [el.text_content() for el in self._content('//a[contains(concat(" ", normalize-space(@rel), " "), " author ")]')]
+        names = [el.text_content() for el in self._rel_links("author")]
         if names:
             return names
-        lower = "translate(@class, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')"
-        elements = self._content(
-            f"//body//*[contains({lower}, 'byline') or contains({lower}, 'author') or contains({lower}, 'autor')"
-            " or @itemprop='author']"
-        )
+        elements = [
+            el for el in _BYLINE_CANDIDATES(self.root)
+            if (el.get("itemprop") == "author" or _BYLINE_CLASS.search(el.get("class") or "")) and not self.in_chrome(el)
+        ]
         chosen = set(elements)
         for el in elements:
             if any(d in chosen for d in el.iterdescendants()) or el.tag in ("img", "script", "style", "figure", "picture"):
@@ -824,9 +844,9 @@ class _Page:
                 break
         if names:
             return names
-        for el in self._content("//a[@href]"):
+        for el in self.root.iter("a"):
             path = urlsplit(el.get("href") or "").path.lower().strip("/").split("/")
-            if len(path) >= 2 and path[-2] in _AUTHOR_PATHS or len(path) >= 3 and path[-3] in _AUTHOR_PATHS:
+            if (len(path) >= 2 and path[-2] in _AUTHOR_PATHS or len(path) >= 3 and path[-3] in _AUTHOR_PATHS) and not self.in_chrome(el):
                 names.append(el.text_content())
                 if len(names) >= 8:
                     break
@@ -860,10 +880,10 @@ class _Page:
                         crumbs.append({"name": name, "url": urljoin(self.url, href) if isinstance(href, str) else None})
                 if crumbs:
                     return crumbs
-        containers = self.root.xpath(
-            "//*[contains(translate(@class, 'BREADCRUMB', 'breadcrumb'), 'breadcrumb')"
-            " or contains(translate(@id, 'BREADCRUMB', 'breadcrumb'), 'breadcrumb')]"
-        )
+        containers = [
+            el for el in _CRUMB_CANDIDATES(self.root)
+            if "breadcrumb" in f"{el.get('class') or ''} {el.get('id') or ''}".lower()
+        ]
         for container in containers:
             if any(a in containers for a in container.iterancestors()):
                 continue
@@ -887,7 +907,7 @@ class _Page:
         node = self.article_node or {}
         names.extend(s for s in _as_list(node.get("articleSection")) if isinstance(s, str))
         names.extend(self.og.get("article:section", []))
-        for el in self._content('//a[contains(concat(" ", normalize-space(@rel), " "), " category ")]'):
+        for el in self._rel_links("category"):
             names.append(el.text_content())
         return _unique(clean_text(n) for n in names)
 
@@ -898,7 +918,7 @@ class _Page:
             names.extend(keywords.split(","))
         elif isinstance(keywords, list):
             names.extend(k for k in keywords if isinstance(k, str))
-        for el in self._content('//a[contains(concat(" ", normalize-space(@rel), " "), " tag ")]'):
+        for el in self._rel_links("tag"):
             if "category" not in (el.get("rel") or ""):
                 names.append(el.text_content())
         return _unique(clean_text(n) for n in names)
@@ -922,7 +942,7 @@ class _Page:
         return lang.replace("_", "-") if lang else None
 
     def _reading_time_label(self) -> Optional[str]:
-        for text_node in self.root.xpath("//body//text()[string-length(normalize-space()) > 2]"):
+        for text_node in _VISIBLE_TEXT(self.root):
             if not _READING_LABEL.search(text_node):
                 continue
             parent = text_node.getparent()
@@ -966,10 +986,13 @@ class _Page:
     def _is_prunable(self, el: Any) -> bool:
         if el.tag in _PRUNE_TAGS or (el.get("role") or "").lower() in _CHROME_ROLES:
             return True
+        names = f"{el.get('class') or ''} {el.get('id') or ''}"
+        if not _PRUNE_WORDS.search(names):
+            return False
         # A BEM element ("podcast-description__sidebar") belongs to its block.
         return any(
             _PRUNE_WORDS.search(token.split("__")[0]) and not token.lower().startswith(_LAYOUT_PREFIXES)
-            for token in f"{el.get('class') or ''} {el.get('id') or ''}".split()
+            for token in names.split()
         )
 
     def _prune_chrome(self, root: Any, h1: Any, broad: bool = False) -> None:
