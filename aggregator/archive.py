@@ -49,6 +49,7 @@ LIST_COLUMNS = ("authors", "tags", "section", "sections", "breadcrumbs", "articl
 
 ARTICLE_COLUMNS = {
     **SCHEMA_ARTICLE_COLUMNS, "content_hash": str, "status": str, "http_etag": str, "http_last_modified": str, "alternative_headline": str,
+    "original_publisher": str, "is_based_on": str,
 }
 """Columns of ``articles`` (the latest migration's)."""
 

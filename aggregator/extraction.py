@@ -108,7 +108,30 @@ _LABEL_CANDIDATES = etree.XPath(
     "//body//*[self::strong or self::b or self::dt or self::th or self::span or self::label"
     " or self::h4 or self::h5 or self::h6]"
 )
-_VISIBLE_TEXT = etree.XPath("//body//text()[not(parent::script or parent::style)][string-length(normalize-space()) > 2]")
+_SOURCE_HINT = re.compile(r"ource|OURCE|riginally|irst published|via|Via|VIA|uelle|uente|onte|ródło")
+_SOURCE_LABEL = re.compile(
+    r"^(?:sources?|originally\s+(?:published|appeared|posted)(?:\s+(?:at|by|on|in))?|"
+    r"first\s+(?:published|appeared)(?:\s+(?:at|by|on|in))?|via|quelle|fuente|fonte|źródło)\b\s*:?",
+    re.I,
+)
+_INLINE_TAGS = frozenset({"strong", "b", "em", "i", "span", "small", "label", "a", "u"})
+_PUBLICATION_NAME = re.compile(
+    r"^the\s|\b(?:news|times|post|journal|herald|tribune|guardian|telegraph|express|daily|weekly|gazette|"
+    r"chronicle|observer|monitor|magazine|press|wire|insider|today|reuters|bloomberg|associated|agency|media|"
+    r"tv|radio|zeitung|nachrichten|presse|diario|jornal|giornale|gazeta|noticias|notícias|tageblatt|courier|"
+    r"independent|economist)\b|\.(?:com|org|net|info|news|co\.[a-z]{2}|[a-z]{2})$",
+    re.I,
+)
+_ACRONYM = re.compile(r"[A-Z]{2,5}")
+_NOT_PUBLISHERS = frozenset({
+    "live", "live updates", "latest", "latest news", "updates", "update", "analysis", "opinion", "video", "videos",
+    "photos", "pictures", "in pictures", "gallery", "report", "explainer", "explained", "review", "interview",
+    "podcast", "watch", "breaking", "breaking news", "exclusive", "editorial", "commentary", "feature", "q&a",
+    "recap", "highlights", "preview", "obituary", "letters", "quiz", "poll", "full text", "transcript", "timeline",
+    "factbox", "fact check", "news", "sport", "sports", "business", "politics", "world", "world news", "home",
+    "faq", "live blog", "as it happened", "the latest", "what we know", "what you need to know",
+})
+_VISIBLE_TEXT = etree.XPath("//body//text()[string-length(normalize-space()) > 2]")
 _UPDATED = re.compile(
     r"\b(updated?|modified|last\s+modified|aktualisiert|actualizado|mis\s+à\s+jour|aggiornato)\b",
     re.I,
@@ -453,7 +476,8 @@ class _Page:
     def extract(self) -> Extraction:
         fields: dict[str, Any] = {}
         h1 = self._main_h1()
-        fields["headline"] = self._headline(h1)
+        shown = fields["headline"] = self._headline(h1)
+        fields["headline"], fields["originalPublisher"], fields["isBasedOn"] = self._original_publisher(fields["headline"])
         fields["alternativeHeadline"] = self._alternative_headline(fields["headline"])
         fields["description"] = self._description()
         fields["canonicalUrl"] = self._canonical_url()
@@ -473,7 +497,7 @@ class _Page:
         fields["readingTimeRaw"] = self._reading_time_label()
         kind = self._page_kind()
         # trafilatura prunes the tree it is given: it runs last.
-        fields["articleBody"] = self._body(h1, fields["headline"])
+        fields["articleBody"] = self._body(h1, {fields["headline"], shown})
         fields = {k: v for k, v in fields.items() if v not in (None, [], "")}
         result = Extraction(fields=fields, problems=self.problems)
         body = fields.get("articleBody") or ""
@@ -556,6 +580,121 @@ class _Page:
             return structured
         return og or h1_text or found["twitter"] or found["title"]
 
+    def _original_publisher(self, headline: Optional[str]) -> tuple[Optional[str], Optional[str], Optional[str]]:
+        """Who first published an article that an aggregator republishes.
+
+        From, in this order: a "Source:" line (also "Originally published
+        by", "Via", "Quelle:", …) before or after the article's paragraphs,
+        with or without a link to another site; JSON-LD ``isBasedOn`` /
+        ``sourceOrganization``; a headline suffix after " – ", " — " or
+        " | " that reads as a publication's name ("… – The Diplomat": Title
+        Case, at most five words, not a label such as "Live Updates"), taken
+        when it matches the source line or the host of a link to another
+        site, or looks like a publication by itself ("The …", a word such
+        as News, Times, Post, a domain name or an acronym). A " - " suffix
+        is taken only when it matches the source line or a linked host.
+
+        :returns: ``(headline, originalPublisher, isBasedOn)``: the headline
+            without the publisher's suffix, the publisher's name, and the
+            URL of the original article (a link to another site) or None.
+        """
+        source_name, based_on = self._source_line()
+        node = self.article_node or {}
+        for value in _as_list(node.get("isBasedOn")) + _as_list(node.get("isBasedOnUrl")):
+            url = value.get("url") or value.get("@id") if isinstance(value, dict) else value
+            url = _join(self.url, url.strip()) if isinstance(url, str) else None
+            if not based_on and url and self._is_other_site(url):
+                based_on = url
+        organisation = node.get("sourceOrganization")
+        if not source_name and isinstance(organisation, dict):
+            source_name = clean_text(organisation.get("name")) if isinstance(organisation.get("name"), str) else None
+        if source_name and _is_site_name(source_name, self._site_names()):
+            source_name = None  # "Source: Example News" on Example News
+        if not headline:
+            return headline, source_name, based_on
+        hosts = self._other_hosts(based_on)
+        for sep in (" – ", " — ", " | ", " - "):
+            head, found, tail = headline.rpartition(sep)
+            tail = tail.strip()
+            if not found or len(head.split()) < 3 or not _looks_like_publisher(tail):
+                continue
+            key = _name_key(tail)
+            matches = bool(key) and (
+                (source_name is not None and key == _name_key(source_name))
+                or any(key == _name_key(host) or key == _name_key(host.split(".")[0]) for host in hosts)
+            )
+            publication = _PUBLICATION_NAME.search(tail) or _ACRONYM.fullmatch(tail)
+            if matches or (sep != " - " and publication):
+                # A name taken from a link's host ("thediplomat.com") gives way to the one in the headline.
+                named = source_name if source_name and "." not in source_name else None
+                return head.strip(), named or tail, based_on
+        return headline, source_name, based_on
+
+    def _is_other_site(self, url: str) -> bool:
+        """True for an http(s) URL on another host than the page's (``www.`` aside)."""
+        host = _host(url)
+        return bool(host) and url.lower().startswith(("http://", "https://")) and host != _host(self.url)
+
+    def _other_hosts(self, based_on: Optional[str]) -> set[str]:
+        """Hosts (without ``www.``) other than the page's that the article
+        links to or takes its image or canonical URL from."""
+        urls = [based_on, *self.og.get("og:url", []), *self.og.get("og:image", [])]
+        urls += self.root.xpath("//link[@rel='canonical']/@href")
+        urls += [el.get("href") for el in self.root.iter("a")]
+        hosts = set()
+        for url in urls:
+            if isinstance(url, str) and url.strip():
+                absolute = _join(self.url, url.strip())
+                if absolute and self._is_other_site(absolute):
+                    hosts.add(_host(absolute))
+        return hosts
+
+    def _source_line(self) -> tuple[Optional[str], Optional[str]]:
+        """The article's "Source:" line, before its first or after its last
+        paragraph (a chart's source between paragraphs or an image credit
+        is not the article's).
+
+        :returns: ``(name, url)``: the publisher's name (the link text when
+            it reads as a name, else the text after the label, else the
+            linked host) and the link's URL when it leads to another site;
+            ``(None, None)`` when there is no such line.
+        """
+        blocks = []
+        for el in _texts_like(self.root, _SOURCE_HINT):
+            while el is not None and el.tag in _INLINE_TAGS and el.getparent() is not None:
+                el = el.getparent()
+            if el is None or el in blocks or any(a.tag in ("figure", "figcaption", "table") for a in el.iterancestors()):
+                continue
+            text = clean_text(el.text_content()) or ""
+            if len(text) <= 300 and _SOURCE_LABEL.match(text) and not self.in_chrome(el):
+                blocks.append(el)
+        if not blocks:
+            return None, None
+        order = {el: i for i, el in enumerate(self.root.iter())}
+        paragraphs = [order[p] for p in self._content("//body//p") if len(p.text_content().strip()) >= 80]
+        for el in blocks:
+            if paragraphs and min(paragraphs) < order[el] < max(paragraphs) and not el.xpath(".//p"):
+                continue
+            text = clean_text(el.text_content()) or ""
+            rest = _SOURCE_LABEL.sub("", text, count=1).strip(" :–—-")
+            url = name = None
+            for link in el.iter("a"):
+                href = _join(self.url, (link.get("href") or "").strip())
+                if href and self._is_other_site(href) and not _is_reference(href):
+                    url = href
+                    link_text = clean_text(link.text_content())
+                    name = link_text if link_text and _looks_like_name(link_text) and "." not in link_text else None
+                    break
+            if url is None and list(el.iter("a")):
+                continue  # a link to the site itself (a print view's "Source: <own URL>"), a paper, a social post
+            if name is None and rest and _looks_like_name(rest) and "/" not in rest and len(rest) <= 60:
+                name = rest
+            if name is None and url is not None:
+                name = _host(url)
+            if name:
+                return name, url
+        return None, None
+
     def _alternative_headline(self, headline: Optional[str]) -> Optional[str]:
         """JSON-LD / microdata ``alternativeHeadline`` (a subtitle or the
         other of the site's two headlines), unless it repeats the headline."""
@@ -588,7 +727,10 @@ class _Page:
             href = (href or "").strip()
             if not href:
                 continue
-            absolute = urljoin(self.url, href)
+            absolute = _join(self.url, href)
+            if absolute is None or _host(absolute) is None:
+                self.problems.append("url_invalid")
+                continue
             parts = urlsplit(absolute)
             if parts.scheme not in ("http", "https"):
                 continue
@@ -845,7 +987,8 @@ class _Page:
         if names:
             return names
         for el in self.root.iter("a"):
-            path = urlsplit(el.get("href") or "").path.lower().strip("/").split("/")
+            href = _join(self.url, el.get("href") or "")
+            path = urlsplit(href).path.lower().strip("/").split("/") if href and _host(href) else []
             if (len(path) >= 2 and path[-2] in _AUTHOR_PATHS or len(path) >= 3 and path[-3] in _AUTHOR_PATHS) and not self.in_chrome(el):
                 names.append(el.text_content())
                 if len(names) >= 8:
@@ -877,7 +1020,7 @@ class _Page:
                     href = item.get("@id") or item.get("url") if isinstance(item, dict) else item
                     name = clean_text(name)
                     if name:
-                        crumbs.append({"name": name, "url": urljoin(self.url, href) if isinstance(href, str) else None})
+                        crumbs.append({"name": name, "url": _join(self.url, href) if isinstance(href, str) else None})
                 if crumbs:
                     return crumbs
         containers = [
@@ -897,7 +1040,7 @@ class _Page:
                 parent = piece.getparent()
                 link = parent if parent.tag == "a" else next((a for a in parent.iterancestors("a")), None)
                 href = link.get("href") if link is not None else None
-                crumbs.append({"name": name, "url": urljoin(self.url, href) if href else None})
+                crumbs.append({"name": name, "url": _join(self.url, href) if href else None})
             if crumbs:
                 return crumbs
         return []
@@ -931,7 +1074,7 @@ class _Page:
                 if isinstance(value, str):
                     break
         value = value or self._first(self.meta, "twitter:image")
-        return urljoin(self.url, value) if isinstance(value, str) and value.strip() else None
+        return _join(self.url, value.strip()) if isinstance(value, str) and value.strip() else None
 
     def _language(self) -> Optional[str]:
         lang = clean_text(self.root.get("lang") or self.root.get("{http://www.w3.org/XML/1998/namespace}lang"))
@@ -974,8 +1117,8 @@ class _Page:
         host = urlsplit(self.url).netloc
         targets = set()
         for link in self._content("//*[self::h2 or self::h3 or self::h4]//a[@href]"):
-            href = urljoin(self.url, link.get("href")).split("#")[0]
-            if urlsplit(href).netloc == host and href != self.url:
+            href = (_join(self.url, link.get("href")) or "").split("#")[0]
+            if href and _host(href) is not None and urlsplit(href).netloc == host and href != self.url:
                 targets.add(href)
         return "listing" if len(targets) >= 4 else None
 
@@ -1037,11 +1180,13 @@ class _Page:
             self.problems.append("body_failed")
             return None
 
-    def _body(self, h1: Any, headline: Optional[str]) -> Optional[str]:
+    def _body(self, h1: Any, headlines: set[Optional[str]]) -> Optional[str]:
         """Main text: trafilatura on the page without its chrome. When that
         keeps under 60% of the words in the paragraphs of the headline's
         ``<article>``/``<main>`` (stray closing tags cut the article short),
-        a second pass on a fresh parse favours recall and the longer text wins."""
+        a second pass on a fresh parse favours recall and the longer text wins.
+        A first paragraph that repeats one of ``headlines`` (the headline
+        with and without a publisher's suffix) is left out."""
         container = next((a for a in h1.iterancestors("article", "main")), None) if h1 is not None else None
         expected = sum(len(p.text_content().split()) for p in container.iter("p")) if container is not None else 0
         h1_path = h1.getroottree().getpath(h1) if h1 is not None else None
@@ -1057,7 +1202,7 @@ class _Page:
                 text = second
         if text:
             paragraphs = [p.strip() for p in text.splitlines() if p.strip()]
-            if paragraphs and headline and clean_text(paragraphs[0]) == headline:
+            if paragraphs and clean_text(paragraphs[0]) in headlines - {None}:
                 paragraphs = paragraphs[1:]
             return "\n\n".join(paragraphs) or None
         return clean_text((self.article_node or {}).get("articleBody"))
@@ -1073,8 +1218,11 @@ def _name_key(text: str) -> str:
 
 def _url_key(url: str) -> str:
     """A URL without its scheme, ``www.``, fragment and trailing slash, to compare two."""
-    parts = urlsplit(url.strip())
-    host = (parts.hostname or "").removeprefix("www.")
+    try:
+        parts = urlsplit(url.strip())
+        host = (parts.hostname or "").removeprefix("www.")
+    except ValueError:
+        return url.strip()
     return f"{host}{parts.path.rstrip('/')}{'?' + parts.query if parts.query else ''}"
 
 
@@ -1100,6 +1248,75 @@ def _looks_like_name(text: str) -> bool:
     at most five words, none starting with a lower-case letter."""
     words = text.replace("|", " ").split()
     return 0 < len(words) <= 5 and not any(w[0].islower() for w in words)
+
+
+def _looks_like_publisher(text: str) -> bool:
+    """True for a tail that reads as a publication's name ("The Diplomat",
+    "CNN", "Asia Times", "thediplomat.com"): one to five words, each
+    capitalized except joining words, no sentence punctuation, not a label
+    ("Live Updates", "Analysis") and not a page number."""
+    words = text.split()
+    if not 0 < len(words) <= 5 or text.casefold() in _NOT_PUBLISHERS or text[-1] in "?!.:,;\"'”’»)":
+        return False
+    if "." in text and " " not in text:
+        return bool(re.fullmatch(r"[\w-]+(?:\.[\w-]+)+", text))  # a domain name
+    if any(ch.isdigit() for ch in text) and not re.search(r"[^\W\d_]", text):
+        return False
+    if not words[0][0].isupper() or re.search(r"\bpage\s+\d", text, re.I):
+        return False
+    return all(w[0].isupper() or w[0].isdigit() or w.casefold() in _JOINING_WORDS or w == "&" for w in words)
+
+
+def _texts_like(root: Any, pattern: re.Pattern) -> Iterable[Any]:
+    """Elements whose own text, or a child's tail, has a match of
+    ``pattern`` within its first 1,000 characters (scripts and styles left
+    out): a cheap pre-filter before reading their whole text."""
+    for el in root.iter():
+        if not isinstance(el.tag, str):
+            continue
+        if el.text and el.tag not in ("script", "style") and pattern.search(el.text, 0, 1000):
+            yield el
+        if el.tail and pattern.search(el.tail, 0, 1000):
+            parent = el.getparent()
+            if parent is not None:
+                yield parent  # "<br>Source: …" is the tail of the <br>
+
+
+def _host(url: str) -> Optional[str]:
+    """The URL's host name, lower case, without ``www.``; None when it has
+    none or does not parse (``http://[not-an-ip]/``)."""
+    try:
+        host = urlsplit(url).hostname
+    except ValueError:
+        return None
+    return host.removeprefix("www.") if host else None
+
+
+def _join(base: str, url: str) -> Optional[str]:
+    """``url`` made absolute against ``base``; None when it does not parse."""
+    try:
+        return urljoin(base, url)
+    except ValueError:
+        return None
+
+
+def _is_reference(url: str) -> bool:
+    """True for a link a "Source:" line cites that is not a publisher's
+    article: a document file, a DOI, a social network post."""
+    host = (_host(url) or "").removeprefix("m.")
+    return (
+        urlsplit(url).path.lower().endswith(_DOCUMENT_SUFFIXES)
+        or host == "doi.org" or host.endswith(".doi.org")
+        or any(host == social or host.endswith("." + social) for social in _SOCIAL_HOSTS)
+    )
+
+
+_DOCUMENT_SUFFIXES = (".pdf", ".doc", ".docx", ".xls", ".xlsx", ".ppt", ".pptx", ".csv", ".zip", ".odt")
+_SOCIAL_HOSTS = frozenset({
+    "facebook.com", "twitter.com", "x.com", "instagram.com", "youtube.com", "youtu.be", "t.me", "tiktok.com",
+    "linkedin.com", "threads.net", "bsky.app", "reddit.com", "t.co",
+})
+_JOINING_WORDS = frozenset({"of", "the", "and", "de", "des", "du", "la", "le", "der", "die", "das", "di", "del", "el", "y", "on", "for", "at", "in", "am"})
 
 
 def _is_site_name(text: str, site_names: Iterable[str]) -> bool:

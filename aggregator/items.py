@@ -152,6 +152,17 @@ class Article:
     ``alternativeHeadline`` (a subtitle, or the site's other headline), never
     equal to ``headline``; None when the page gives none."""
 
+    originalPublisher: Optional[str] = None
+    """Who first published an article an aggregator republishes, as the page
+    names it: its "Source:" line (link text, label text or the linked host),
+    JSON-LD ``sourceOrganization``, or a publication's name after the
+    headline ("… – The Diplomat", then left out of ``headline``). Not
+    schema.org; None on a publisher's own articles."""
+
+    isBasedOn: Optional[str] = None
+    """URL of the original article (schema.org ``isBasedOn``): the
+    "Source:" line's link to another site, or JSON-LD ``isBasedOn``."""
+
 
 @dataclass
 class Section:

@@ -213,3 +213,11 @@ def m005_alternative_headline(db: Database) -> None:
     """``alternative_headline``: the article's second headline (structured
     data's ``alternativeHeadline``), kept beside ``headline``."""
     db["articles"].add_column("alternative_headline", str)
+
+
+@MIGRATIONS(name="m006_original_publisher")
+def m006_original_publisher(db: Database) -> None:
+    """``original_publisher`` and ``is_based_on``: who first published an
+    article an aggregator republishes, and the original article's URL."""
+    db["articles"].add_column("original_publisher", str)
+    db["articles"].add_column("is_based_on", str)
