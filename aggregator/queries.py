@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from functools import lru_cache
 from typing import Any, Iterable, Optional
 
 import sqlite_utils
@@ -31,6 +32,7 @@ LIST_COLUMNS = (
     "reading_time_minutes, description"
 )
 _WORD = re.compile(r"[^\W\d_]{4,}", re.U)
+_NOT_DIGIT = re.compile(r"\D")
 STOP_WORDS = frozenset(
     """about above after again against also among because been before being below between both
     could does doing down during each from further have having here into itself just more most
@@ -187,92 +189,156 @@ def store_related(db: sqlite_utils.Database, urls: Iterable[str], *, limit: int 
     """Compute the related posts of the articles at ``urls`` (canonical URLs)
     and store them in ``related_articles``, replacing earlier lists.
 
+    All in one transaction, sharing one :class:`RelatedCache`: a term, or a
+    section's newest articles, is looked up once for all the articles.
+
     :returns: the number of articles whose list was stored.
     """
     stored = 0
     computed_at = now_iso()
     with write_transaction(db):
+        # Made inside the transaction: the articles it reads cannot change while it is used.
+        cache = RelatedCache()
         for url in dict.fromkeys(urls):
             try:
                 article = find_article(db, url)
             except ArticleNotFound:
                 continue
-            rows = compute_related(db, article, limit=limit)
+            rows = compute_related(db, article, limit=limit, cache=cache)
             db.execute("DELETE FROM related_articles WHERE canonical_url = ?", [article["canonical_url"]])
-            db["related_articles"].insert_all(
-                {"canonical_url": article["canonical_url"], "rank": rank, "related_url": row["canonical_url"],
-                 "score": row["score"], "computed_at": computed_at}
-                for rank, row in enumerate(rows)
+            db.conn.executemany(
+                "INSERT INTO related_articles (canonical_url, rank, related_url, score, computed_at) VALUES (?, ?, ?, ?, ?)",
+                [(article["canonical_url"], rank, row["canonical_url"], row["score"], computed_at)
+                 for rank, row in enumerate(rows)],
             )
             stored += 1
     return stored
 
 
-def compute_related(db: sqlite_utils.Database, article: dict[str, Any], *, limit: int = 5) -> list[dict[str, Any]]:
+class RelatedCache:
+    """The lookups of :func:`compute_related` that do not depend on the article:
+    the archive's article count, each term's document count and each
+    top-level section's newest articles, kept once read.
+
+    Share one across calls that read the same state of the archive (as
+    :func:`store_related` does, in one transaction): it is stale as soon as
+    articles are written. It grows with the terms and sections seen (a few
+    integers each), not with the article count.
+    """
+
+    def __init__(self) -> None:
+        self.articles: Optional[int] = None
+        self.term_counts: dict[str, int] = {}
+        self.section_newest: dict[str, tuple[int, ...]] = {}
+
+    def article_count(self, db: sqlite_utils.Database) -> int:
+        """About the number of articles (the highest rowid; 0 when empty)."""
+        if self.articles is None:
+            (articles,) = db.execute("SELECT max(rowid) FROM articles").fetchone()
+            self.articles = articles or 0
+        return self.articles
+
+    def term_count(self, db: sqlite_utils.Database, term: str) -> int:
+        """The number of articles whose full text has ``term``."""
+        count = self.term_counts.get(term)
+        if count is None:
+            (count,) = db.execute("SELECT count(*) FROM articles_fts WHERE articles_fts MATCH ?", [f'"{term}"']).fetchone()
+            self.term_counts[term] = count
+        return count
+
+    def newest_in_section(self, db: sqlite_utils.Database, top: str) -> tuple[int, ...]:
+        """The rowids of the 20 newest articles of the top-level section ``top`` (subsections included)."""
+        rowids = self.section_newest.get(top)
+        if rowids is None:
+            rowids = tuple(
+                row[0]
+                for row in db.execute(
+                    "SELECT rowid FROM articles WHERE section_path = :top OR substr(section_path, 1, length(:top) + 1) = :top || '/' "
+                    "ORDER BY date_published DESC, canonical_url LIMIT 20",
+                    {"top": top},
+                )
+            )
+            self.section_newest[top] = rowids
+        return rowids
+
+
+def compute_related(
+    db: sqlite_utils.Database, article: dict[str, Any], *, limit: int = 5, cache: Optional[RelatedCache] = None
+) -> list[dict[str, Any]]:
     """Score and rank the related posts of an archived article (a row of
-    :func:`find_article`) now, from the full-text index and the sections."""
+    :func:`find_article`) now, from the full-text index and the sections.
+
+    :param cache: lookups shared with other calls on the same, unchanged,
+        archive (see :class:`RelatedCache`); default: none shared. The
+        result is the same with or without it.
+    :returns: rows as in :func:`recent`, each with its ``score`` (float).
+    """
+    if cache is None:
+        cache = RelatedCache()
     terms = article_terms(article)
     if terms:
-        (articles,) = db.execute("SELECT max(rowid) FROM articles").fetchone()  # about the article count
-        common = max(COMMON_TERM_MIN_ARTICLES, COMMON_TERM_SHARE * (articles or 0))
-        terms = [
-            term for term in terms
-            if db.execute("SELECT count(*) FROM articles_fts WHERE articles_fts MATCH ?", [f'"{term}"']).fetchone()[0]
-            <= common
-        ]
+        common = max(COMMON_TERM_MIN_ARTICLES, COMMON_TERM_SHARE * cache.article_count(db))
+        terms = [term for term in terms if cache.term_count(db, term) <= common]
     text_scores: dict[int, float] = {}
     if terms:
         match = " OR ".join(f'"{term}"' for term in terms)
-        for row in db.query(
+        for rowid, rank in db.execute(
             "SELECT rowid, bm25(articles_fts) AS rank FROM articles_fts WHERE articles_fts MATCH :match "
             "ORDER BY rank LIMIT 51",
             {"match": match},
         ):
-            text_scores[row["rowid"]] = -row["rank"]
-    same_section = []
-    if article.get("section_path"):
-        top = article["section_path"].split("/")[0]
-        same_section = [
-            row["rowid"]
-            for row in db.query(
-                "SELECT rowid FROM articles WHERE section_path = :top OR substr(section_path, 1, length(:top) + 1) = :top || '/' "
-                "ORDER BY date_published DESC, canonical_url LIMIT 20",
-                {"top": top},
-            )
-        ]
+            text_scores[rowid] = -rank
+    own_path = article.get("section_path") or ""
+    own_top = own_path.split("/")[0]
+    same_section = cache.newest_in_section(db, own_top) if own_path else ()
     text_scores.pop(article["rowid"], None)
     candidates = (set(text_scores) | set(same_section)) - {article["rowid"]}
     if not candidates:
         return []
     best = max(text_scores.values(), default=0.0) or 1.0
-    rows = db.query(
-        f"SELECT rowid, {LIST_COLUMNS} FROM articles WHERE rowid IN ({','.join('?' * len(candidates))})",
+    # Scored on the few columns the score needs; the listed columns are read for the best ones only.
+    rows = db.execute(
+        "SELECT rowid, canonical_url, headline, date_published, section_path FROM articles "
+        f"WHERE rowid IN ({','.join('?' * len(candidates))})",
         list(candidates),
     )
-    own_path = article.get("section_path") or ""
-    own_top = own_path.split("/")[0]
     own_headline = (article.get("headline") or "").casefold()
     scored = []
-    for row in rows:
-        row = decode_row(row)
-        if own_headline and (row.get("headline") or "").casefold() == own_headline:
+    for rowid, url, headline, published, path in rows:
+        if own_headline and (headline or "").casefold() == own_headline:
             continue
-        path = row.get("section_path") or ""
-        score = max(text_scores.get(row["rowid"], 0.0), 0.0) / best
+        path = path or ""
+        score = max(text_scores.get(rowid, 0.0), 0.0) / best
         if own_top and path.split("/")[0] == own_top:
             score += 1.0
         if own_path and path == own_path:
             score += 0.5
         if score <= 0:
             continue  # no shared word, no shared section: not related
-        row["score"] = round(score, 4)
-        del row["rowid"]
-        scored.append(row)
+        scored.append((round(score, 4), published, url, rowid))
     # Ties by URL: the same archive gives the same lists whatever order its rows were written in.
-    scored.sort(key=lambda r: (-r["score"], -_sortable(r.get("date_published")), r["canonical_url"]))
-    return scored[: max(0, limit)]
+    scored.sort(key=lambda r: (-r[0], -_sortable(r[1]), r[2]))
+    best_rows = scored[: max(0, limit)]
+    if not best_rows:
+        return []
+    listed = {
+        row["rowid"]: row
+        for row in db.query(
+            f"SELECT rowid, {LIST_COLUMNS} FROM articles WHERE rowid IN ({','.join('?' * len(best_rows))})",
+            [rowid for *_, rowid in best_rows],
+        )
+    }
+    result = []
+    for score, _, _, rowid in best_rows:
+        if rowid in listed:
+            row = decode_row(listed[rowid])
+            del row["rowid"]
+            row["score"] = score
+            result.append(row)
+    return result
 
 
+@lru_cache(maxsize=1 << 16)  # called for every candidate of every article: the same dates come back
 def _sortable(value: Optional[str]) -> float:
-    digits = re.sub(r"\D", "", value or "")[:14]
+    digits = _NOT_DIGIT.sub("", value or "")[:14]
     return float(digits.ljust(14, "0")) if digits else 0.0

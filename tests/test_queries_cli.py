@@ -203,6 +203,36 @@ def test_related_reads_the_precomputed_list(db):
     assert related(db, BASE + "/a1/", limit=2, fresh=True)[0]["score"] < 99
 
 
+def test_store_related_counts_each_term_once_and_stores_the_unshared_lists(db):
+    from collections import Counter
+
+    from aggregator.queries import article_terms, compute_related, find_article, store_related
+
+    urls = [BASE + path for path, *_ in ARTICLES]
+    unshared = {
+        url: [(row["canonical_url"], row["score"]) for row in compute_related(db, find_article(db, url), limit=10)]
+        for url in urls
+    }
+    counted = []  # the statements, parameters bound: one per term counted
+    db.conn.set_trace_callback(lambda sql: counted.append(sql) if "SELECT count(*) FROM articles_fts" in sql else None)
+    try:
+        assert store_related(db, urls) == 6
+    finally:
+        db.conn.set_trace_callback(None)
+    stored = {
+        url: [(row["related_url"], row["score"]) for row in db.query(
+            "SELECT related_url, score FROM related_articles WHERE canonical_url = ? ORDER BY rank", [url])]
+        for url in urls
+    }
+    assert stored == unshared
+    assert [url for url, _ in stored[BASE + "/a1/"][:2]] == [BASE + "/a2/", BASE + "/a4/"]
+    assert stored[BASE + "/a5/"] == [(BASE + "/a4/", 1.0)]  # its one shared word: "city" stems as "cities"
+    terms = {term for url in urls for term in article_terms(find_article(db, url))}
+    assert "harbour" in terms and len(terms) > 12
+    assert len(counted) == len(terms)
+    assert max(Counter(counted).values()) == 1
+
+
 def test_cli_recent_csv_and_bad_dates(db_file):
     import csv as csv_module
     import io
