@@ -35,7 +35,12 @@ Per source and overall, for both, it prints:
   over the pages where they are defined, F1 of those two means;
 * ``raised`` (an exception escaped) and ``empty`` (neither a headline nor a
   body came out);
-* the median and 95th percentile milliseconds per page.
+* the median and 95th percentile milliseconds per page;
+
+and, on pages with a gold title, how many each headline candidate (JSON-LD
+/ microdata, ``og:title``, the main ``<h1>``, ``twitter:title``,
+``<title>``, each without the site's name) gets right, the best fixed order
+of them, and the ceiling of any choice among them (some candidate is right).
 
 Nothing touches the network; trafilatura gets the raw bytes (it decodes them
 itself), ours gets them with the ``Content-Type`` a server would send.
@@ -394,6 +399,52 @@ def print_misses(records: list[dict], n: int, tool: str = "ours") -> None:
         show(title, rows)
 
 
+CANDIDATE_SOURCES = ("structured", "og", "h1", "twitter", "title")
+"""Where a headline can come from (each without the site's name), as ``_Page._headline_candidates`` names them."""
+
+
+def headline_candidates(corpus: Path, records: list[dict]) -> Optional[dict[str, Any]]:
+    """How far a choice among the page's own headline candidates can go on
+    pages with a gold title: pages where each source gives the gold title,
+    the best fixed order of the sources (first non-empty wins), and the
+    ceiling (some candidate is the gold title). None without gold titles."""
+    from itertools import permutations
+
+    from aggregator.extraction import _Page, decode_body
+
+    rows = []
+    for record in records:
+        if not record.get("title"):
+            continue
+        body = gzip.open(corpus / record["file"]).read()
+        content_type = "text/html; charset=utf-8" if record["source"] == "fundus" else "text/html"
+        _encoding, text = decode_body(body, content_type)
+        page = _Page(record["url"] or "http://corpus.test/", text)
+        page._headline(page._main_h1())
+        found = {key: normalize_space(value) for key, value in page.headline_candidates.items()}
+        rows.append((normalize_space(record["title"]), found))
+    if not rows:
+        return None
+    matches = {key: sum(gold == found[key] for gold, found in rows) for key in CANDIDATE_SOURCES}
+    orders = []
+    for order in permutations(CANDIDATE_SOURCES):
+        right = sum(gold == next((found[k] for k in order if found[k]), None) for gold, found in rows)
+        orders.append((right, order))
+    best, best_order = max(orders)
+    ceiling = sum(gold in found.values() for gold, found in rows)
+    return {"pages": len(rows), "matches": matches, "best": best, "best_order": best_order, "ceiling": ceiling}
+
+
+def print_headline_candidates(report: Optional[dict[str, Any]]) -> None:
+    if not report:
+        return
+    n = report["pages"]
+    print(f"\nHeadline candidates on the {n} pages with a gold title (each without the site's name):")
+    print("  gives the gold title: " + ", ".join(f"{k} {v} ({v / n:.3f})" for k, v in report["matches"].items()))
+    print(f"  best fixed order ({' > '.join(report['best_order'])}): {report['best']} ({report['best'] / n:.3f})")
+    print(f"  ceiling, some candidate is the gold title: {report['ceiling']} ({report['ceiling'] / n:.3f})")
+
+
 def main(argv: Optional[list[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS, help="corpus folder (default: ../shared/corpus)")
@@ -410,6 +461,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     run(args.corpus, records)
     print(f"{len(records)} pages from {args.corpus} in {time.perf_counter() - started:.0f} s\n")
     print_table(records)
+    print_headline_candidates(headline_candidates(args.corpus, records))
     if args.misses:
         print_misses(records, args.misses, args.misses_tool)
     return 0
