@@ -8,7 +8,8 @@ reads each field in order of trust:
    ``article:*`` meta) through extruct;
 2. visible markup outside the page's chrome: the first ``<h1>``,
    ``<time datetime>``, bylines, breadcrumbs, ``rel="category tag"`` and
-   ``rel="tag"`` links, the reading-time label;
+   ``rel="tag"`` links, the reading-time label, the "Source:" line of an
+   aggregator's copy (``originalPublisher``, ``isBasedOn``);
 3. the main text with trafilatura.
 
 "Chrome" is everything that is not the article itself: ``nav``, ``aside``,
