@@ -90,6 +90,7 @@ import json
 import logging
 import sqlite3
 from datetime import datetime, timezone
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable, Optional
 from urllib.parse import urljoin, urlsplit
@@ -132,13 +133,28 @@ SITEMAP_MAX_DEPTH = 3
 
 
 _NAVIGATION = "ancestor::nav or ancestor::footer or ancestor::*[@role='navigation' or @role='contentinfo']"
-_SIDEBAR = (
-    "ancestor::aside or ancestor::*[@role='complementary']"
-    " or ancestor::*[contains(concat(' ', normalize-space(@class), ' '), ' widget ')"
-    " or contains(@class, 'widget_') or contains(@class, 'sidebar') or contains(@class, 'related')"
+_SIDEBAR_BOX = (
+    "self::aside or @role='complementary' or @class and ("
+    "contains(@class, 'widget') and (contains(concat(' ', normalize-space(@class), ' '), ' widget ')"
+    " or contains(@class, 'widget_')) or contains(@class, 'sidebar') or contains(@class, 'related')"
     " or contains(@class, 'trending') or contains(@class, 'popular') or contains(@class, 'ticker')"
-    " or contains(@class, 'recent-posts') or contains(@class, 'most-read')]"
+    " or contains(@class, 'recent-posts') or contains(@class, 'most-read'))"
 )
+"""A sidebar, a widget, a related/trending list (an element's own test: each element is tested once)."""
+_LINKS = f"//a[not({_NAVIGATION})]"
+"""Links anywhere but navigation and footers (menus, legal pages)."""
+_SIDEBAR_LINKS = f"//*[{_SIDEBAR_BOX}]//a[not({_NAVIGATION})]"
+_OWN_LINKS = f"set:difference({_LINKS}, //*[{_SIDEBAR_BOX}]//a)"
+"""A page's own links: :data:`_LINKS` but those of :data:`_SIDEBAR_LINKS`, in page order (EXSLT sets)."""
+_NEXT_DECLARED = (  # each token test behind a plain substring test, which most links fail
+    '//link[contains(@rel, "next")][contains(concat(" ", normalize-space(@rel), " "), " next ")]/@href'
+    ' | //a[contains(@rel, "next")][contains(concat(" ", normalize-space(@rel), " "), " next ")]/@href'
+    ' | //a[contains(@class, "next")][contains(concat(" ", normalize-space(@class), " "), " next ")]/@href'
+)
+_NEXT_NUMBERED = "//a/@href[contains(., 'page')]"
+"""Links that may name a page number (``PAGINATION`` tells which do): the others are not read."""
+_canonical = lru_cache(maxsize=8192)(canonical_url)
+"""``canonical_url`` for links, which recur from page to page (sidebars, parent and child sections)."""
 
 
 def failure_name(failure: Any) -> str:
@@ -203,10 +219,11 @@ class NewsSpider(scrapy.Spider):
         self._shared_menu_read = False
         # Article links: anywhere but navigation and footers (legal pages, menus);
         # those in sidebars, widgets and related/trending lists are not a listing's own.
-        self.link_extractor = LinkExtractor(deny=[NOT_ARTICLE], restrict_xpaths=[f"//a[not({_NAVIGATION})]"])
-        self.main_link_extractor = LinkExtractor(
-            deny=[NOT_ARTICLE], restrict_xpaths=[f"//a[not({_NAVIGATION} or {_SIDEBAR})]"]
-        )
+        # A listing reads each of its links once: its own, then its sidebars'.
+        self.link_extractor = LinkExtractor(deny=[NOT_ARTICLE], restrict_xpaths=[_LINKS])
+        self.main_link_extractor = LinkExtractor(deny=[NOT_ARTICLE], restrict_xpaths=[_OWN_LINKS])
+        self.sidebar_link_extractor = LinkExtractor(deny=[NOT_ARTICLE], restrict_xpaths=[_SIDEBAR_LINKS])
+        self._home_url = canonical_url(url)  # canonical
         self.run_started = datetime.now(timezone.utc)
         self.run_started_iso = self.run_started.strftime("%Y-%m-%dT%H:%M:%SZ")  # as the archive writes times
         self._discovered: set[int] = set()
@@ -423,10 +440,11 @@ class NewsSpider(scrapy.Spider):
     ) -> Iterable[Any]:
         if not self._is_html(response):
             return
-        links = list(self._article_links(response, self.main_link_extractor))
+        seen = {_canonical(response.url), self._home_url}
+        links = list(self._article_links(response, self.main_link_extractor, seen))
         # Sidebar links ("Recent News") are fetched last, like the home page's: an
         # article is then first met on its own section's listing.
-        for url in set(self._article_links(response)) - set(links):
+        for url in self._article_links(response, self.sidebar_link_extractor, seen):
             self._defer(url)
         if page == 1:
             # Is the menu entry a section? A listing, or any page that is not an
@@ -842,10 +860,16 @@ class NewsSpider(scrapy.Spider):
         logger.warning("Not an HTML page (%s): %s", content_type or "no Content-Type", response.url)
         return False
 
-    def _article_links(self, response: TextResponse, extractor: Optional[LinkExtractor] = None) -> Iterable[str]:
-        seen = {canonical_url(response.url), canonical_url(self.start_url)}
+    def _article_links(
+        self, response: TextResponse, extractor: Optional[LinkExtractor] = None, seen: Optional[set[str]] = None
+    ) -> Iterable[str]:
+        """The on-site article URLs (canonical) the extractor finds, each once, in page order:
+        not the page itself, the home page, a section or the site root, nor one of ``seen``
+        (default: the page and the home page), to which those yielded are added."""
+        if seen is None:
+            seen = {_canonical(response.url), self._home_url}
         for link in (extractor or self.link_extractor).extract_links(response):
-            url = canonical_url(link.url)
+            url = _canonical(link.url)
             parts = urlsplit(url)
             if url in seen or url in self.section_urls or not parts.path.strip("/"):
                 continue
@@ -857,16 +881,12 @@ class NewsSpider(scrapy.Spider):
     def _next_page(self, response: TextResponse, page: int) -> Optional[str]:
         """The listing's next page: a ``rel="next"`` / ``class="next"`` link,
         else a link numbered ``page + 1`` (``/page/N/``, ``?paged=N``)."""
-        declared = response.xpath(
-            '//link[contains(concat(" ", normalize-space(@rel), " "), " next ")]/@href'
-            ' | //a[contains(concat(" ", normalize-space(@rel), " "), " next ")]/@href'
-            ' | //a[contains(concat(" ", normalize-space(@class), " "), " next ")]/@href'
-        ).getall()
-        numbered = [href for href in response.xpath("//a/@href").getall() if PAGINATION.search(href)]
+        declared = response.xpath(_NEXT_DECLARED).getall()
+        numbered = [href for href in response.xpath(_NEXT_NUMBERED).getall() if PAGINATION.search(href)]
         host = urlsplit(response.url).netloc
-        current = canonical_url(response.url)
+        current = _canonical(response.url)
         for href, must_number in [(h, False) for h in declared] + [(h, True) for h in numbered]:
-            url = canonical_url(urljoin(response.url, href.strip()))
+            url = _canonical(urljoin(response.url, href.strip()))
             if url == current or not same_site(host, urlsplit(url).netloc):
                 continue
             if not must_number or page_number(url) == page + 1:

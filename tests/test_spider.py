@@ -107,6 +107,27 @@ def test_sidebar_links_on_a_listing_are_not_its_articles(spider):
     assert {url for url, hints in spider.deferred.items() if hints} == {SITE + f"/2025/02/{d}/" for d in ("19/a", "18/b", "17/c", "16/d")}
 
 
+def test_listing_reads_its_own_links_and_its_sidebars_apart(spider):
+    page = """<html><body><nav><a href="/2025/01/01/menu/">In the menu</a></nav>
+<div class="news-ticker"><a href="/2025/02/18/b/">B, trending</a> <a href="/2025/01/02/ticker/">T</a></div>
+<main><h1>World</h1><h2><a href="/2025/02/19/a/#comments">A</a></h2><h2><a href="/2025/02/18/b/?utm_medium=card">B</a></h2>
+<div class="widgetized-grid"><h2><a href="/2025/02/17/c/">C</a></h2></div>
+<nav class="pagination"><a href="/2025/01/03/pagination/">P</a></nav>
+<ul class="related-posts"><li><a href="/2025/01/04/related/">R</a></li></ul><a href="/tag/x/">x</a></main>
+<aside><div class="widget"><a href="/2025/01/05/recent/">Recent</a></div><nav><a href="/2025/01/06/aside-menu/">M</a></nav></aside>
+<div role="complementary"><a href="/2025/02/19/a/">A again</a><a href="/2025/01/07/complementary/">X</a></div>
+<footer><a href="/2025/01/08/footer/">F</a></footer><div role="navigation"><a href="/2025/01/09/role-nav/">N</a></div>
+</body></html>"""
+    list(spider.parse_listing(html(SITE + "/category/world/page/2/", page), section_path=["World"], page=2))
+    # The listing's own articles, in page order, with its section; a link also in a sidebar is its own.
+    own = [url for url, hints in spider.deferred.items() if hints]
+    assert own == [SITE + "/2025/02/19/a/", SITE + "/2025/02/18/b/", SITE + "/2025/02/17/c/"]
+    assert spider.deferred[SITE + "/2025/02/17/c/"] == {"source": "listing", "listing": ["World"]}
+    # Sidebar, widget, ticker and related links wait without a hint, in page order; navigation and footer links not at all.
+    others = [url for url, hints in spider.deferred.items() if hints is None]
+    assert others == [SITE + f"/2025/01/0{n}/" for n in ("2/ticker", "4/related", "5/recent", "7/complementary")]
+
+
 def test_later_listing_pages_do_not_yield_sections(spider):
     output = by_type(list(spider.parse_listing(html(SITE + "/category/world/page/2/", LISTING), section_path=["World"], page=2)))
     assert output["sections"] == [] and len(spider.deferred) == 4
@@ -194,6 +215,9 @@ def test_www_and_bare_domain_are_one_site():
         ('<a href="/c/x/page/2/">2</a><a href="/c/x/page/3/">3</a>', "/c/x/page/2/", "/c/x/page/3/"),
         ('<a rel="next" href="/c/x/older/">Older posts</a>', "/c/x/", "/c/x/older/"),
         ('<a href="/c/x/page/1/">1</a>', "/c/x/page/2/", None),
+        ('<a href="/c/x/?paged=1">1</a><a href="/c/x/?paged=3">3</a>', "/c/x/?paged=2", "/c/x/?paged=3"),
+        ('<a href="?page=3&amp;utm_source=x">3</a>', "/c/x/?page=2", "/c/x/?page=3"),
+        ('<a href="/c/x/pages/3/">3</a><a href="/c/x/Page/3/">3</a>', "/c/x/page/2/", None),
     ],
 )
 def test_next_page(spider, markup, current, expected):
