@@ -90,7 +90,6 @@ import json
 import logging
 import sqlite3
 from datetime import datetime, timezone
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable, Optional
 from urllib.parse import urljoin, urlsplit
@@ -153,8 +152,6 @@ _NEXT_DECLARED = (  # each token test behind a plain substring test, which most 
 )
 _NEXT_NUMBERED = "//a/@href[contains(., 'page')]"
 """Links that may name a page number (``PAGINATION`` tells which do): the others are not read."""
-_canonical = lru_cache(maxsize=8192)(canonical_url)
-"""``canonical_url`` for links, which recur from page to page (sidebars, parent and child sections)."""
 
 
 def failure_name(failure: Any) -> str:
@@ -440,7 +437,7 @@ class NewsSpider(scrapy.Spider):
     ) -> Iterable[Any]:
         if not self._is_html(response):
             return
-        seen = {_canonical(response.url), self._home_url}
+        seen = {canonical_url(response.url), self._home_url}
         links = list(self._article_links(response, self.main_link_extractor, seen))
         # Sidebar links ("Recent News") are fetched last, like the home page's: an
         # article is then first met on its own section's listing.
@@ -867,9 +864,9 @@ class NewsSpider(scrapy.Spider):
         not the page itself, the home page, a section or the site root, nor one of ``seen``
         (default: the page and the home page), to which those yielded are added."""
         if seen is None:
-            seen = {_canonical(response.url), self._home_url}
+            seen = {canonical_url(response.url), self._home_url}
         for link in (extractor or self.link_extractor).extract_links(response):
-            url = _canonical(link.url)
+            url = canonical_url(link.url)
             parts = urlsplit(url)
             if url in seen or url in self.section_urls or not parts.path.strip("/"):
                 continue
@@ -884,9 +881,9 @@ class NewsSpider(scrapy.Spider):
         declared = response.xpath(_NEXT_DECLARED).getall()
         numbered = [href for href in response.xpath(_NEXT_NUMBERED).getall() if PAGINATION.search(href)]
         host = urlsplit(response.url).netloc
-        current = _canonical(response.url)
+        current = canonical_url(response.url)
         for href, must_number in [(h, False) for h in declared] + [(h, True) for h in numbered]:
-            url = _canonical(urljoin(response.url, href.strip()))
+            url = canonical_url(urljoin(response.url, href.strip()))
             if url == current or not same_site(host, urlsplit(url).netloc):
                 continue
             if not must_number or page_number(url) == page + 1:
