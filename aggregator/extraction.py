@@ -41,6 +41,8 @@ from extruct.w3cmicrodata import MicrodataExtractor
 from lxml import etree
 from w3lib.encoding import html_to_unicode
 
+from aggregator.urls import canonical_url
+
 logger = logging.getLogger(__name__)
 
 ARTICLE_TYPES = frozenset(
@@ -109,21 +111,18 @@ _LABEL_CANDIDATES = etree.XPath(
     "//body//*[self::strong or self::b or self::dt or self::th or self::span or self::label"
     " or self::h4 or self::h5 or self::h6]"
 )
-_SOURCE_HINT = re.compile(r"ource|OURCE|riginally|irst published|via|Via|VIA|uelle|uente|onte|ródło")
 _SOURCE_LABEL = re.compile(
-    r"^(?:sources?|originally\s+(?:published|appeared|posted)(?:\s+(?:at|by|on|in))?|"
-    r"first\s+(?:published|appeared)(?:\s+(?:at|by|on|in))?|via|quelle|fuente|fonte|źródło)\b\s*:?",
+    r"^(?:(?:sources?|quelle|fuente|fonte|źródło)\s*:|(?:originally\s+(?:published|appeared|posted)|"
+    r"first\s+(?:published|appeared))(?:\s+(?:at|by|on|in))?\b\s*:?|via\b)",
     re.I,
 )
 _INLINE_TAGS = frozenset({"strong", "b", "em", "i", "span", "small", "label", "a", "u"})
-_PUBLICATION_NAME = re.compile(
-    r"^the\s|\b(?:news|times|post|journal|herald|tribune|guardian|telegraph|express|daily|weekly|gazette|"
-    r"chronicle|observer|monitor|magazine|press|wire|insider|today|reuters|bloomberg|associated|agency|media|"
-    r"tv|radio|zeitung|nachrichten|presse|diario|jornal|giornale|gazeta|noticias|notícias|tageblatt|courier|"
-    r"independent|economist)\b|\.(?:com|org|net|info|news|co\.[a-z]{2}|[a-z]{2})$",
-    re.I,
-)
-_ACRONYM = re.compile(r"[A-Z]{2,5}")
+_LABEL_WORDS = frozenset({
+    "countdown", "aftermath", "results", "result", "winners", "losers", "picture", "story", "stories", "economy",
+    "moments", "verdict", "latest", "answer", "answers", "truth", "debate", "reaction", "reactions", "review",
+    "interview", "update", "updates", "explainer", "timeline", "lowdown", "rundown", "recap", "roundup", "wrap",
+    "briefing", "highlights", "preview", "facts", "numbers", "basics", "details", "evidence", "end", "beginning",
+})
 _NOT_PUBLISHERS = frozenset({
     "live", "live updates", "latest", "latest news", "updates", "update", "analysis", "opinion", "video", "videos",
     "photos", "pictures", "in pictures", "gallery", "report", "explainer", "explained", "review", "interview",
@@ -313,6 +312,9 @@ def extract_article(
     except (etree.ParserError, ValueError) as exc:
         logger.debug("Cannot parse %s: %s", url, exc)
         return Extraction(reason="unparsable")
+    except RecursionError:
+        logger.debug("Structured data of %s is nested too deeply to read", url)
+        return Extraction(reason="unparsable", problems=["too_deep"])
     try:
         result = page.extract()
         result.problems[:0] = problems
@@ -528,13 +530,19 @@ class _Page:
         publisher = (self.article_node or {}).get("publisher")
         for entry in _as_list(publisher):
             if isinstance(entry, dict):
-                entry = self.jsonld_ids.get(entry.get("@id"), entry) if "name" not in entry else entry
+                ref = entry.get("@id")
+                entry = self.jsonld_ids.get(ref, entry) if "name" not in entry and isinstance(ref, str) else entry
                 names.append(entry.get("name"))
+        sources = {  # the organisation an aggregated article comes from is not the site
+            ref.get("@id") for ref in _as_list((self.article_node or {}).get("sourceOrganization"))
+            if isinstance(ref, dict) and isinstance(ref.get("@id"), str)
+        }
         for node in self.jsonld:
-            if self._types(node) & {"WebSite", "Organization", "NewsMediaOrganization"}:
+            if self._types(node) & {"WebSite", "Organization", "NewsMediaOrganization"} and (
+                not isinstance(node.get("@id"), str) or node["@id"] not in sources
+            ):
                 names.append(node.get("name"))
-        host = urlsplit(self.url).hostname or ""
-        host = host[4:] if host.startswith("www.") else host
+        host = _host(self.url) or ""
         if host:
             names.extend([host, host.split(".")[0]])
         return _unique(clean_text(n) if isinstance(n, str) else None for n in names)
@@ -588,17 +596,22 @@ class _Page:
         by", "Via", "Quelle:", …) before or after the article's paragraphs,
         with or without a link to another site; JSON-LD ``isBasedOn`` /
         ``sourceOrganization``; a headline suffix after " – ", " — " or
-        " | " that reads as a publication's name ("… – The Diplomat": Title
-        Case, at most five words, not a label such as "Live Updates"), taken
-        when it matches the source line or the host of a link to another
-        site, or looks like a publication by itself ("The …", a word such
-        as News, Times, Post, a domain name or an acronym). A " - " suffix
-        is taken only when it matches the source line or a linked host.
+        " | " that reads as a publication's name (Title Case, at most five
+        words, not a label such as "Live Updates", not the site's own name),
+        taken when it matches the source line or the host of a link in the
+        article to another site, or, unconfirmed, when it is of the form
+        "The Diplomat" (two to four words, not ending in a label word such
+        as "Countdown"). A " - " suffix is taken only when confirmed.
 
         :returns: ``(headline, originalPublisher, isBasedOn)``: the headline
             without the publisher's suffix, the publisher's name, and the
-            URL of the original article (a link to another site) or None.
+            URL of the original article (a link to another site, without
+            tracking parameters or fragment) or None.
         """
+        headline, publisher, based_on = self._original_publisher_raw(headline)
+        return headline, publisher, canonical_url(based_on) if based_on else None
+
+    def _original_publisher_raw(self, headline: Optional[str]) -> tuple[Optional[str], Optional[str], Optional[str]]:
         source_name, based_on = self._source_line()
         node = self.article_node or {}
         for value in _as_list(node.get("isBasedOn")) + _as_list(node.get("isBasedOnUrl")):
@@ -606,10 +619,14 @@ class _Page:
             url = _join(self.url, url.strip()) if isinstance(url, str) else None
             if not based_on and url and self._is_other_site(url):
                 based_on = url
-        organisation = node.get("sourceOrganization")
-        if not source_name and isinstance(organisation, dict):
-            source_name = clean_text(organisation.get("name")) if isinstance(organisation.get("name"), str) else None
-        if source_name and _is_site_name(source_name, self._site_names()):
+        for organisation in _as_list(node.get("sourceOrganization")):
+            if isinstance(organisation, dict) and isinstance(organisation.get("@id"), str) and "name" not in organisation:
+                organisation = self.jsonld_ids.get(organisation["@id"], organisation)
+            name = organisation.get("name") if isinstance(organisation, dict) else organisation
+            if not source_name and isinstance(name, str):
+                source_name = clean_text(name)
+        site_names = self._site_names()
+        if source_name and _is_own_name(source_name, site_names):
             source_name = None  # "Source: Example News" on Example News
         if not headline:
             return headline, source_name, based_on
@@ -617,14 +634,17 @@ class _Page:
         for sep in (" – ", " — ", " | ", " - "):
             head, found, tail = headline.rpartition(sep)
             tail = tail.strip()
-            if not found or len(head.split()) < 3 or not _looks_like_publisher(tail):
+            if not found or len(head.split()) < 3 or not _looks_like_publisher(tail) or _is_own_name(tail, site_names):
                 continue
             key = _name_key(tail)
             matches = bool(key) and (
                 (source_name is not None and key == _name_key(source_name))
-                or any(key == _name_key(host) or key == _name_key(host.split(".")[0]) for host in hosts)
+                or any(key in (_name_key(host), _name_key(host.split(".")[0]), _name_key(_domain(host).split(".")[0]))
+                       for host in hosts)
             )
-            publication = _PUBLICATION_NAME.search(tail) or _ACRONYM.fullmatch(tail)
+            # Unconfirmed, only "The Diplomat"-like names count: "– The Final Countdown" ends in a label word.
+            words = tail.split()
+            publication = words[0] == "The" and 2 <= len(words) <= 4 and words[-1].casefold() not in _LABEL_WORDS
             if matches or (sep != " - " and publication):
                 # A name taken from a link's host ("thediplomat.com") gives way to the one in the headline.
                 named = source_name if source_name and "." not in source_name else None
@@ -632,21 +652,23 @@ class _Page:
         return headline, source_name, based_on
 
     def _is_other_site(self, url: str) -> bool:
-        """True for an http(s) URL on another host than the page's (``www.`` aside)."""
+        """True for an http(s) URL on another site than the page's: another
+        registered domain (``m.example.com`` is ``www.example.com``'s)."""
         host = _host(url)
-        return bool(host) and url.lower().startswith(("http://", "https://")) and host != _host(self.url)
+        own = _host(self.url)
+        return bool(host) and url.lower().startswith(("http://", "https://")) and _domain(host) != _domain(own or "")
 
     def _other_hosts(self, based_on: Optional[str]) -> set[str]:
         """Hosts (without ``www.``) other than the page's that the article
         links to or takes its image or canonical URL from."""
         urls = [based_on, *self.og.get("og:url", []), *self.og.get("og:image", [])]
         urls += self.root.xpath("//link[@rel='canonical']/@href")
-        urls += [el.get("href") for el in self.root.iter("a")]
+        urls += [el.get("href") for el in self._content("//body//a[@href]")]
         hosts = set()
         for url in urls:
             if isinstance(url, str) and url.strip():
                 absolute = _join(self.url, url.strip())
-                if absolute and self._is_other_site(absolute):
+                if absolute and self._is_other_site(absolute) and not _is_reference(absolute):
                     hosts.add(_host(absolute))
         return hosts
 
@@ -661,10 +683,12 @@ class _Page:
             ``(None, None)`` when there is no such line.
         """
         blocks = []
-        for el in _texts_like(self.root, _SOURCE_HINT):
+        for el in _labelled_elements(self.root, _SOURCE_LABEL):
+            if _is_credit(el):
+                continue
             while el is not None and el.tag in _INLINE_TAGS and el.getparent() is not None:
                 el = el.getparent()
-            if el is None or el in blocks or any(a.tag in ("figure", "figcaption", "table") for a in el.iterancestors()):
+            if el is None or el in blocks or _is_credit(el):
                 continue
             text = clean_text(el.text_content()) or ""
             if len(text) <= 300 and _SOURCE_LABEL.match(text) and not self.in_chrome(el):
@@ -677,19 +701,25 @@ class _Page:
             if paragraphs and min(paragraphs) < order[el] < max(paragraphs) and not el.xpath(".//p"):
                 continue
             text = clean_text(el.text_content()) or ""
-            rest = _SOURCE_LABEL.sub("", text, count=1).strip(" :–—-")
+            rest = _SOURCE_LABEL.sub("", text, count=1).strip(" :–—-.")
             url = name = None
             for link in el.iter("a"):
                 href = _join(self.url, (link.get("href") or "").strip())
                 if href and self._is_other_site(href) and not _is_reference(href):
                     url = href
-                    link_text = clean_text(link.text_content())
+                    link_text = clean_text(link.text_content()) or ""
                     name = link_text if link_text and _looks_like_name(link_text) and "." not in link_text else None
                     break
+            else:
+                link_text = ""
+            if len(rest) - len(link_text) > 20:
+                continue  # a sentence ("Sources told Reuters the vote may slip"), not a source line
             if url is None and list(el.iter("a")):
                 continue  # a link to the site itself (a print view's "Source: <own URL>"), a paper, a social post
             if name is None and rest and _looks_like_name(rest) and "/" not in rest and len(rest) <= 60:
                 name = rest
+            if name and _is_own_name(name, self._site_names()):
+                name = None
             if name is None and url is not None:
                 name = _host(url)
             if name:
@@ -937,7 +967,7 @@ class _Page:
         node = self.article_node or {}
         for author in _as_list(node.get("author")) + _as_list(node.get("creator")):
             if isinstance(author, dict):
-                if set(author) <= {"@id", "@type"} and author.get("@id") in self.jsonld_ids:
+                if set(author) <= {"@id", "@type"} and isinstance(author.get("@id"), str) and author["@id"] in self.jsonld_ids:
                     author = self.jsonld_ids[author["@id"]]
                 name = author.get("name")
                 if isinstance(name, list):
@@ -1268,26 +1298,57 @@ def _looks_like_publisher(text: str) -> bool:
     return all(w[0].isupper() or w[0].isdigit() or w.casefold() in _JOINING_WORDS or w == "&" for w in words)
 
 
-def _texts_like(root: Any, pattern: re.Pattern) -> Iterable[Any]:
-    """Elements whose own text, or a child's tail, has a match of
-    ``pattern`` within its first 1,000 characters (scripts and styles left
-    out): a cheap pre-filter before reading their whole text."""
+def _labelled_elements(root: Any, label: re.Pattern) -> Iterable[Any]:
+    """Elements whose own text, or a child's tail, opens with ``label``
+    (an anchored match, so a page of any size costs one short test per
+    text; scripts and styles left out)."""
     for el in root.iter():
         if not isinstance(el.tag, str):
             continue
-        if el.text and el.tag not in ("script", "style") and pattern.search(el.text, 0, 1000):
+        if el.text and el.tag not in ("script", "style") and label.match(el.text.lstrip()[:60]):
             yield el
-        if el.tail and pattern.search(el.tail, 0, 1000):
+        if el.tail and label.match(el.tail.lstrip()[:60]):
             parent = el.getparent()
             if parent is not None:
                 yield parent  # "<br>Source: …" is the tail of the <br>
+
+
+def _is_credit(el: Any) -> bool:
+    """True inside a figure, a table or an image caption or credit
+    (``wp-caption-text``, ``credit``): a photo's or a chart's source."""
+    for node in (el, *el.iterancestors()):
+        if node.tag in ("figure", "figcaption", "table"):
+            return True
+        names = (node.get("class") or "").lower()
+        if "caption" in names or "credit" in names:
+            return True
+    return False
+
+
+def _domain(host: str) -> str:
+    """The registered domain of a host name, roughly: its last two labels,
+    or three under a short second level (``bbc.co.uk``)."""
+    labels = host.split(".")
+    take = 3 if len(labels) >= 3 and len(labels[-2]) <= 3 and len(labels[-1]) == 2 else 2
+    return ".".join(labels[-take:])
+
+
+def _is_own_name(name: str, site_names: Iterable[str]) -> bool:
+    """True for the site's own name, with or without "The" or a longer tail
+    ("The Harbour Post", "Harbour Post Newsroom" on Harbour Post)."""
+    if _is_site_name(name, site_names) or _is_site_name(re.sub(r"^the\s+", "", name, flags=re.I), site_names):
+        return True
+    key = _name_key(re.sub(r"^the\s+", "", name, flags=re.I))
+    return any(len(k) >= 6 and key.startswith(k) for k in (_name_key(n) for n in site_names))
 
 
 def _host(url: str) -> Optional[str]:
     """The URL's host name, lower case, without ``www.``; None when it has
     none or does not parse (``http://[not-an-ip]/``)."""
     try:
-        host = urlsplit(url).hostname
+        parts = urlsplit(url)
+        host = parts.hostname
+        parts.port  # noqa: B018  # raises for a port out of range
     except ValueError:
         return None
     return host.removeprefix("www.") if host else None

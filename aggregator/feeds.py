@@ -299,10 +299,14 @@ def feed_links(html: str | bytes, base_url: str) -> list[str]:
         kind = (link.get("type") or "").split(";")[0].strip().lower()
         if "alternate" not in rels or kind not in FEED_TYPES:
             continue
-        href = urljoin(base, link.get("href").strip())
+        try:
+            href = urljoin(base, link.get("href").strip())
+            scheme = urlsplit(href).scheme
+        except ValueError:  # "http://[not-an-ip]/feed/": not a feed to read
+            continue
         if "comments" in href.lower() or "comments" in (link.get("title") or "").lower():
             continue
-        if urlsplit(href).scheme in ("http", "https") and href not in found:
+        if scheme in ("http", "https") and href not in found:
             found.append(href)
     return found
 

@@ -58,8 +58,12 @@ def _entry(li: Any, base_url: str, host: str) -> Optional[tuple[str, str]]:
         return None
     link = links[0]
     name = clean_text(link.text_content())
-    href = urljoin(base_url, link.get("href").strip())
-    parts = urlsplit(href)
+    try:
+        href = urljoin(base_url, link.get("href").strip())
+        parts = urlsplit(href)
+        parts.port  # noqa: B018  # raises for a port out of range
+    except ValueError:  # "http://[not-an-ip]/": not a link to follow
+        return None
     if not name or len(name) > 40 or len(name.split()) > 6:
         return None
     if parts.scheme not in ("http", "https") or not same_site(host, parts.netloc):

@@ -313,9 +313,10 @@ def compute_related(
             score += 1.0
         if own_path and path == own_path:
             score += 0.5
+        score = round(score, 4)
         if score <= 0:
-            continue  # no shared word, no shared section: not related
-        scored.append((round(score, 4), published, url, rowid))
+            continue  # no shared word, no shared section (or a trace of one): not related
+        scored.append((score, published, url, rowid))
     # Ties by URL: the same archive gives the same lists whatever order its rows were written in.
     scored.sort(key=lambda r: (-r[0], -_sortable(r[1]), r[2]))
     best_rows = scored[: max(0, limit)]

@@ -133,9 +133,10 @@ SITEMAP_MAX_DEPTH = 3
 
 _NAVIGATION = "ancestor::nav or ancestor::footer or ancestor::*[@role='navigation' or @role='contentinfo']"
 _SIDEBAR_BOX = (
-    "self::aside or @role='complementary' or @class and ("
+    "self::aside or @role='complementary' or @class and not(self::body or self::html) and ("
     "contains(@class, 'widget') and (contains(concat(' ', normalize-space(@class), ' '), ' widget ')"
-    " or contains(@class, 'widget_')) or contains(@class, 'sidebar') or contains(@class, 'related')"
+    " or contains(@class, 'widget_')) or contains(@class, 'sidebar') and not(contains(@class, 'no-sidebar')"
+    " or contains(@class, 'has-sidebar') or contains(@class, 'with-sidebar')) or contains(@class, 'related')"
     " or contains(@class, 'trending') or contains(@class, 'popular') or contains(@class, 'ticker')"
     " or contains(@class, 'recent-posts') or contains(@class, 'most-read'))"
 )
@@ -883,8 +884,11 @@ class NewsSpider(scrapy.Spider):
         host = urlsplit(response.url).netloc
         current = canonical_url(response.url)
         for href, must_number in [(h, False) for h in declared] + [(h, True) for h in numbered]:
-            url = canonical_url(urljoin(response.url, href.strip()))
-            if url == current or not same_site(host, urlsplit(url).netloc):
+            try:
+                url = canonical_url(urljoin(response.url, href.strip()))
+                if url == current or not same_site(host, urlsplit(url).netloc):
+                    continue
+            except ValueError:  # "http://[not-an-ip]/page/2/": not a page to follow
                 continue
             if not must_number or page_number(url) == page + 1:
                 return url

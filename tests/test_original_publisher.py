@@ -49,10 +49,15 @@ def test_publication_after_the_headline_is_the_original_publisher(separator):
     assert not fields["articleBody"].startswith(HEADLINE)
 
 
-@pytest.mark.parametrize("name", ["CNN", "Asia Times", "South China Morning Post", "thediplomat.com"])
-def test_publication_names_of_other_forms(name):
-    fields = extract(f"{HEADLINE} – {name}")
+@pytest.mark.parametrize(
+    "name, host",
+    [("CNN", "edition.cnn.test"), ("Asia Times", "asiatimes.test"), ("thediplomat.com", "thediplomat.com")],
+)
+def test_other_names_count_when_the_article_links_to_their_site(name, host):
+    fields = extract(f"{HEADLINE} – {name}", after=f'<p>Read more <a href="https://{host}/story/1">here</a> today.</p>')
     assert (fields["headline"], fields["originalPublisher"]) == (HEADLINE, name)
+    # Unconfirmed, a name that is not of the "The Diplomat" form stays in the headline.
+    assert extract(f"{HEADLINE} – {name}")["headline"] == f"{HEADLINE} – {name}"
 
 
 @pytest.mark.parametrize(
@@ -65,10 +70,17 @@ def test_publication_names_of_other_forms(name):
         f"{HEADLINE} – Markets Rally",  # a name-like tail with nothing that says publication
         "Storm – The Aftermath",  # too short a headline before it
         f"{HEADLINE} - The Diplomat",  # " - " needs a source line or link to agree
+        f"{HEADLINE} – The Final Countdown",  # "The …" ending in a label word
+        f"{HEADLINE} – The Key Moments",
+        f"{HEADLINE} – Travel News",  # a segment's name, unconfirmed
+        f"{HEADLINE} | NBA",
+        f"{HEADLINE} – The Daily Roundup",  # the site's own name
+        f"{HEADLINE} – Daily Roundup Online",
+        f"{HEADLINE} - Facebook",  # a sidebar's social link confirms nothing
     ],
 )
 def test_tails_that_are_not_a_publisher_stay_in_the_headline(h1):
-    fields = extract(h1)
+    fields = extract(h1, after='<aside class="share"><a href="https://www.facebook.com/dailyroundup">Follow us</a></aside>')
     assert fields["headline"] == h1
     assert "originalPublisher" not in fields
 
@@ -117,7 +129,7 @@ def test_host_name_from_a_link_gives_way_to_the_headline_suffix():
     assert (fields["headline"], fields["originalPublisher"]) == (HEADLINE, "The Diplomat")
 
 
-@pytest.mark.parametrize("label", ["Source: Reuters", "Quelle: Reuters", "Fuente: Reuters", "Via Reuters"])
+@pytest.mark.parametrize("label", ["Source: Reuters", "Quelle: Reuters", "FUENTE: Reuters", "Via Reuters", "Źródło: Reuters"])
 def test_source_label_without_a_link(label):
     fields = extract(HEADLINE, after=f"<p>{label}</p>")
     assert fields["originalPublisher"] == "Reuters"
@@ -141,6 +153,17 @@ def test_source_label_without_a_link(label):
         {"after": '<p>Source: Page of <a href="https://www.facebook.com/story.php?id=1">Friends</a></p>'},
         # A sidebar's source line.
         {},
+        # Sentences that open with a label word.
+        {"after": '<p>Sources told <a href="https://www.wire.test/x">Reuters</a> the vote may slip.</p>'},
+        {"after": '<p>First published in 1998, the guide by <a href="https://books.test/g">Harbour Books</a> sold out.</p>'},
+        {"after": '<p>Via Rail said on Monday that trains would run again, <a href="https://viarail.test/n">its site</a> says.</p>'},
+        {"after": "<p>Source code for the app is on GitLab Ferry.</p>"},
+        # Image captions and credits outside <figure>.
+        {"before": '<div class="wp-caption"><img src="/a.jpg"><p class="wp-caption-text">Source: Getty Images</p></div>'},
+        {"after": '<p><img src="/b.jpg"><br><span class="credit">Source: Xinhua</span></p>'},
+        # The site itself, on another of its hosts, or named with a longer tail.
+        {"after": '<p>Source: <a href="https://m.daily-roundup.test/2025/02/19/x/">Daily Roundup</a></p>'},
+        {"after": "<p>Source: The Daily Roundup Newsroom</p>"},
     ],
 )
 def test_what_is_not_an_original_publisher(kwargs):
@@ -164,7 +187,38 @@ def test_json_ld_is_based_on_this_site_is_not_an_original():
     assert "isBasedOn" not in extract(HEADLINE, head=head)
 
 
+def test_json_ld_source_organization_as_a_list_or_reference():
+    data = {"@graph": [
+        {"@type": "NewsArticle", "headline": HEADLINE, "sourceOrganization": [{"@id": "#wire"}]},
+        {"@id": "#wire", "@type": "NewsMediaOrganization", "name": "Harbour Wire"},
+    ]}
+    head = SITE_HEAD + f'<script type="application/ld+json">{json.dumps(data)}</script>'
+    assert extract(HEADLINE, head=head)["originalPublisher"] == "Harbour Wire"
+
+
+def test_words_that_only_contain_a_label_are_not_looked_at():
+    from lxml import html
+
+    from aggregator.extraction import _SOURCE_LABEL, _labelled_elements
+
+    lines = "".join(f"Item {i}: notes on aviation and resources, see contents.<br>" for i in range(2000))
+    root = html.fromstring(f"<div>{lines}<p>Source: <a href='https://x.test/'>X Wire</a></p></div>")
+    assert [el.tag for el in _labelled_elements(root, _SOURCE_LABEL)] == ["p"]
+
+
 # --- bad input -------------------------------------------------------------------------
+def test_json_ld_references_of_the_wrong_type_do_not_raise():
+    data = {"@type": "NewsArticle", "headline": HEADLINE, "publisher": {"@id": [1]}, "author": {"@id": {"a": 1}},
+            "sourceOrganization": {"@id": ["x"]}}
+    head = SITE_HEAD + f'<script type="application/ld+json">{json.dumps(data)}</script>'
+    assert extract(HEADLINE, head=head)["headline"] == HEADLINE
+
+
+def test_json_ld_nested_too_deeply_is_a_skip():
+    head = '<script type="application/ld+json">' + "[" * 5000 + "]" * 5000 + "</script>"
+    result = extract_article(URL, page(HEADLINE, head=head), {"Content-Type": "text/html; charset=utf-8"})
+    assert result.reason in (None, "unparsable")
+
 def test_unparsable_links_are_skipped_not_raised():
     after = ('<p>Source: <a href="http://[not-an-ip]/story">Broken Wire</a></p>'
              '<p class="byline"><a href="//[bad]/author/x/">Ana</a></p>')

@@ -266,3 +266,26 @@ def test_errors_are_counted_by_kind(spider):
     stats = spider.crawler.stats
     assert stats.get_value("aggregator/requests/failed/http_503") == 1
     assert stats.get_value("aggregator/requests/failed/timeout") == 1
+
+
+def test_a_body_class_naming_its_layout_is_not_a_sidebar(spider):
+    page = """<html><body class="archive category ast-no-sidebar"><div id="page" class="site has-sidebar">
+<main><h2><a href="/2025/02/19/a/">A</a></h2><h2><a href="/2025/02/18/b/">B</a></h2></main>
+<div class="sidebar-main widget-area"><a href="/2025/01/05/recent/">Recent</a></div></div></body></html>"""
+    list(spider.parse_listing(html(SITE + "/category/world/page/2/", page), section_path=["World"], page=2))
+    assert [url for url, hints in spider.deferred.items() if hints] == [SITE + "/2025/02/19/a/", SITE + "/2025/02/18/b/"]
+    assert [url for url, hints in spider.deferred.items() if hints is None] == [SITE + "/2025/01/05/recent/"]
+
+
+def test_unparsable_links_are_skipped_by_menus_feeds_and_pagination(spider):
+    from aggregator.feeds import feed_links
+    from aggregator.menus import read_menus
+
+    home = """<html><head><link rel="alternate" type="application/rss+xml" href="http://[x]/feed/">
+<link rel="alternate" type="application/rss+xml" href="/feed/"></head><body><nav><ul>
+<li><a href="http://[x]/promo/">Promo</a></li><li><a href="/world/">World</a></li><li><a href="/sport/">Sport</a></li>
+<li><a href="/business/">Business</a></li><li><a href="/culture/">Culture</a></li></ul></nav></body></html>"""
+    assert [s.path for s in read_menus(home, SITE + "/")] == [("World",), ("Sport",), ("Business",), ("Culture",)]
+    assert feed_links(home, SITE + "/") == [SITE + "/feed/"]
+    listing = html(SITE + "/category/world/", '<a href="http://[x]/page/2/">2</a><a href="/category/world/page/2/">2</a>')
+    assert spider._next_page(listing, 1) == SITE + "/category/world/page/2/"
