@@ -29,6 +29,7 @@ import json
 import logging
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Iterable, Mapping, Optional
 from urllib.parse import urljoin, urlsplit
 
@@ -522,7 +523,8 @@ class _Page:
                 return el
         return None
 
-    def _site_names(self) -> list[str]:
+    @cached_property
+    def site_names(self) -> list[str]:
         """Names the site goes by: ``og:site_name``, ``application-name``, the
         JSON-LD publisher and ``WebSite``/``Organization`` names, and the host
         name without ``www.`` (``golem.de``) and its first label (``golem``)."""
@@ -567,7 +569,7 @@ class _Page:
         structured headline cut short is replaced by the ``<h1>`` it starts;
         one that is ``og:title`` behind a kicker ("Kicker: Headline") gives
         way to ``og:title``."""
-        names = self._site_names()
+        names = self.site_names
         found = {k: _strip_site_name(v, names) for k, v in self._headline_candidates(h1).items()}
         # "Headline | Börsen-Zeitung" next to a bare "Headline": the tail is the site's.
         for key, value in found.items():
@@ -625,7 +627,7 @@ class _Page:
             name = organisation.get("name") if isinstance(organisation, dict) else organisation
             if not source_name and isinstance(name, str):
                 source_name = clean_text(name)
-        site_names = self._site_names()
+        site_names = self.site_names
         if source_name and _is_own_name(source_name, site_names):
             source_name = None  # "Source: Example News" on Example News
         if not headline:
@@ -718,7 +720,7 @@ class _Page:
                 continue  # a link to the site itself (a print view's "Source: <own URL>"), a paper, a social post
             if name is None and rest and _looks_like_name(rest) and "/" not in rest and len(rest) <= 60:
                 name = rest
-            if name and _is_own_name(name, self._site_names()):
+            if name and _is_own_name(name, self.site_names):
                 name = None
             if name is None and url is not None:
                 name = _host(url)
@@ -942,7 +944,7 @@ class _Page:
         else ``meta`` authors; else structured data's organisations. A name
         that is the site's own ("Example News", "example.com") is used only
         when nothing else names anyone."""
-        site_names = self._site_names()
+        site_names = self.site_names
         people, organisations = [], []
         for name, is_org in self._structured_authors():
             for part in _split_authors(name):
